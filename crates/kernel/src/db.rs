@@ -1,0 +1,120 @@
+//! The database connection: a SQLite file (the embedded default) or
+//! PostgreSQL, with migrations run at start, and the append-only guard on
+//! fact tables (R6.3, R28.4): triggers make the database itself refuse
+//! UPDATE and DELETE, so even a stray statement by a DBA fails loudly.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use serde::{Deserialize, Serialize};
+
+use crate::error::KernelError;
+
+/// Where a service keeps its data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:5432/db`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// A SQLite file at `path`.
+    pub fn sqlite(path: &str) -> Self {
+        Self {
+            url: format!("sqlite://{path}"),
+            max_connections: 8,
+        }
+    }
+
+    /// Checks the URL scheme and pool size.
+    pub fn validate(&self) -> Result<(), KernelError> {
+        let known = ["sqlite:", "postgres://", "postgresql://"];
+        if !known.iter().any(|scheme| self.url.starts_with(scheme)) {
+            return Err(KernelError::Config(format!(
+                "database.url must start with sqlite:// or postgres://, got {:?}",
+                self.url.split(':').next().unwrap_or_default()
+            )));
+        }
+        if self.max_connections == 0 {
+            return Err(KernelError::Config("database.max_connections must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Opens the database, creating a SQLite file and its folder when missing.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, KernelError> {
+    settings.validate()?;
+    let mut url = settings.url.clone();
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        let path = rest.split('?').next().unwrap_or_default();
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| KernelError::Database(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        if !url.contains('?') && !path.starts_with(":memory:") {
+            url.push_str("?mode=rwc");
+        }
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    Database::connect(options)
+        .await
+        .map_err(|e| KernelError::Database(format!("cannot connect: {e}")))
+}
+
+/// The statements that make `table` append-only on `backend` (R6.3, R28.4).
+pub fn append_only_statements(backend: DbBackend, table: &str) -> Vec<String> {
+    match backend {
+        DbBackend::Postgres => vec![
+            "CREATE OR REPLACE FUNCTION shebao_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION '% is append-only (R6.3, R28.4): % refused; record a correcting fact instead', \
+             TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege'; END $$"
+                .to_string(),
+            format!(
+                "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION shebao_refuse_change()"
+            ),
+            format!(
+                "CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION shebao_refuse_change()"
+            ),
+        ],
+        _ => vec![
+            format!(
+                "CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table} BEGIN \
+                 SELECT RAISE(ABORT, '{table} is append-only (R6.3): UPDATE refused; record a correcting fact instead'); END"
+            ),
+            format!(
+                "CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table} BEGIN \
+                 SELECT RAISE(ABORT, '{table} is append-only (R28.4): DELETE refused'); END"
+            ),
+        ],
+    }
+}
+
+/// Runs `statements` in order on `db`; used by migrations.
+pub async fn execute_all<C: ConnectionTrait>(db: &C, statements: &[String]) -> Result<(), DbErr> {
+    for statement in statements {
+        db.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
+
+/// True when `error` is a unique-key violation: the storage layer maps it to
+/// "already exists".
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
