@@ -118,3 +118,69 @@ pub async fn execute_all<C: ConnectionTrait>(db: &C, statements: &[String]) -> R
 pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// A migration written as SQL statements per backend; each service lists
+/// its migrations in order and never edits one that has shipped.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlMigration {
+    /// Unique, ordered name, e.g. `m0001_registration`.
+    pub name: &'static str,
+    /// The statements to run on the given backend.
+    pub statements: fn(DbBackend) -> Vec<String>,
+}
+
+impl sea_orm_migration::MigrationName for SqlMigration {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl sea_orm_migration::MigrationTrait for SqlMigration {
+    async fn up(&self, manager: &sea_orm_migration::SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        execute_all(db, &(self.statements)(db.get_database_backend())).await
+    }
+}
+
+/// Applies the pending migrations of `M`.
+pub async fn migrate<M: sea_orm_migration::MigratorTrait>(db: &DatabaseConnection) -> Result<(), KernelError> {
+    M::up(db, None)
+        .await
+        .map_err(|e| KernelError::Database(format!("migration failed: {e}")))
+}
+
+/// Connects and migrates: what every service does at start.
+pub async fn open<M: sea_orm_migration::MigratorTrait>(
+    settings: &DatabaseSettings,
+) -> Result<DatabaseConnection, KernelError> {
+    let db = connect(settings).await?;
+    migrate::<M>(&db).await?;
+    Ok(db)
+}
+
+/// Creates a new, empty PostgreSQL database `name` through `admin_url`
+/// (a URL of an existing database with CREATE DATABASE rights) and returns
+/// the URL of the new one. Used to give each test and each service of a
+/// test mesh a database of its own.
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, KernelError> {
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Err(KernelError::Database(format!("database name {name:?} must be [a-z0-9_]")));
+    }
+    let admin = Database::connect(admin_url)
+        .await
+        .map_err(|e| KernelError::Database(format!("cannot connect to {admin_url}: {e}")))?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .map_err(|e| KernelError::Database(format!("cannot create database {name}: {e}")))?;
+    let _ = admin.close().await;
+    let query = admin_url.find('?').map(|i| &admin_url[i..]).unwrap_or_default();
+    let scheme_end = admin_url.find("://").map(|i| i + 3).unwrap_or(0);
+    let without_query = &admin_url[..admin_url.len() - query.len()];
+    let server = match without_query[scheme_end..].find('/') {
+        Some(i) => &without_query[..scheme_end + i],
+        None => without_query,
+    };
+    Ok(format!("{server}/{name}{query}"))
+}
