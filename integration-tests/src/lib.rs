@@ -28,12 +28,16 @@ pub struct Sandbox {
 
 /// The PostgreSQL admin URL of the test environment, if any.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("SHEBAO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("SHEBAO_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// The Redis URL of the test environment, if any.
 pub fn redis_url() -> Option<String> {
-    std::env::var("SHEBAO_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("SHEBAO_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 impl Sandbox {

@@ -2,7 +2,9 @@
 //! mTLS, called as outside callers would, through the gateway. Every
 //! scenario runs on SQLite, and on PostgreSQL when its URL is set.
 
-use shebao::mesh::{DEMO_COLLECTION_AGENCY, DEMO_COURT, DEMO_OPERATOR, DEMO_PURPOSE, DEMO_SUPERVISOR};
+use shebao::mesh::{
+    DEMO_COLLECTION_AGENCY, DEMO_COURT, DEMO_OPERATOR, DEMO_PURPOSE, DEMO_SUPERVISOR,
+};
 use shebao_api::audit::v1 as audit_v1;
 use shebao_api::contribution::v1 as contribution_v1;
 use shebao_api::gateway::v1 as gateway_v1;
@@ -75,7 +77,10 @@ async fn register_and_declare(sandbox: &Sandbox) {
         .expect("contribution");
     // R6.4: computed by the rule in force, clamped to the floor of 4800 yuan
     let pension = &contribution.lines[0];
-    assert_eq!(pension.insurance_type, shebao_api::common::v1::InsuranceType::Pension as i32);
+    assert_eq!(
+        pension.insurance_type,
+        shebao_api::common::v1::InsuranceType::Pension as i32
+    );
     assert_eq!(pension.base_fen, 480_000);
     assert_eq!(pension.employer_fen, 76_800);
     assert_eq!(pension.personal_fen, 38_400);
@@ -84,7 +89,9 @@ async fn register_and_declare(sandbox: &Sandbox) {
 
 async fn audit_entries(sandbox: &Sandbox, subject: &str) -> Vec<audit_v1::AuditEntry> {
     AuditServiceClient::new(sandbox.gateway_as(DEMO_SUPERVISOR))
-        .list_entries_by_subject(audit_v1::ListEntriesBySubjectRequest { subject: subject.into() })
+        .list_entries_by_subject(audit_v1::ListEntriesBySubjectRequest {
+            subject: subject.into(),
+        })
         .await
         .expect("supervisor reads the audit log")
         .into_inner()
@@ -92,7 +99,9 @@ async fn audit_entries(sandbox: &Sandbox, subject: &str) -> Vec<audit_v1::AuditE
 }
 
 async fn a_court_looks_up_a_registered_person_and_the_lookup_is_audited(backend: Backend) {
-    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else { return };
+    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
     register_and_declare(&sandbox).await;
 
     // R18.1, R24.1: a purpose-bound lookup under a grant
@@ -106,7 +115,14 @@ async fn a_court_looks_up_a_registered_person_and_the_lookup_is_audited(backend:
     assert_eq!(record.person.expect("person").name, "张三");
     assert_eq!(record.employments.len(), 1);
     assert_eq!(record.contributions.len(), 1);
-    assert_eq!(record.contributions[0].employer_total_fen, record.contributions[0].lines.iter().map(|l| l.employer_fen).sum::<i64>());
+    assert_eq!(
+        record.contributions[0].employer_total_fen,
+        record.contributions[0]
+            .lines
+            .iter()
+            .map(|l| l.employer_fen)
+            .sum::<i64>()
+    );
     let account = record.account.expect("account");
     assert_eq!(account.principal_fen, 38_400);
     assert_eq!(account.pension_paid_months, 1);
@@ -134,7 +150,9 @@ async fn a_court_looks_up_a_registered_person_and_the_lookup_is_audited(backend:
 }
 
 async fn a_lookup_without_purpose_or_grant_is_refused_and_audited(backend: Backend) {
-    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else { return };
+    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
     let mut court = GatewayServiceClient::new(sandbox.gateway_as(DEMO_COURT));
 
     // R19.1, R24.1: no stated purpose, no lookup
@@ -146,7 +164,10 @@ async fn a_lookup_without_purpose_or_grant_is_refused_and_audited(backend: Backe
     // a purpose the court holds no grant for
     let mut other_purpose = lookup(OTHER_PERSON);
     other_purpose.purpose_code = "marketing".into();
-    let refused = court.lookup_person(other_purpose).await.expect_err("refused");
+    let refused = court
+        .lookup_person(other_purpose)
+        .await
+        .expect_err("refused");
     assert_eq!(refused.code(), Code::PermissionDenied);
 
     // an organisation with no grant at all
@@ -159,13 +180,19 @@ async fn a_lookup_without_purpose_or_grant_is_refused_and_audited(backend: Backe
     // R21.1: refusals are registered too
     let entries = audit_entries(&sandbox, OTHER_PERSON).await;
     assert_eq!(entries.len(), 3);
-    assert!(entries.iter().all(|e| e.decision == audit_v1::Decision::Denied as i32));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.decision == audit_v1::Decision::Denied as i32)
+    );
     assert!(entries.iter().any(|e| e.actor == "org/insurance-broker"));
     sandbox.mesh.stop().await;
 }
 
 async fn malformed_input_is_refused_naming_the_field(backend: Backend) {
-    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else { return };
+    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
     register_and_declare(&sandbox).await;
     let mut desk = RegistrationServiceClient::new(sandbox.gateway_as(DEMO_OPERATOR));
     let bad_id = desk
@@ -209,26 +236,47 @@ async fn malformed_input_is_refused_naming_the_field(backend: Backend) {
         request
     };
     for (request, field) in [
-        (declaration(&|r| r.declared_wage_fen = -1), "declared_wage_fen"),
+        (
+            declaration(&|r| r.declared_wage_fen = -1),
+            "declared_wage_fen",
+        ),
         (declaration(&|r| r.month = 202613), "month"),
-        (declaration(&|r| r.citizen_id = "12345".into()), "citizen_id"),
+        (
+            declaration(&|r| r.citizen_id = "12345".into()),
+            "citizen_id",
+        ),
         // R6.4: amounts are computed, never typed in
-        (declaration(&|r| r.employer_amount_fen = Some(76_800)), "employer_amount_fen"),
+        (
+            declaration(&|r| r.employer_amount_fen = Some(76_800)),
+            "employer_amount_fen",
+        ),
         (declaration(&|r| r.base_fen = Some(480_000)), "base_fen"),
     ] {
         let refused = feed.declare_wage(request).await.expect_err(field);
-        assert_eq!(refused.code(), Code::InvalidArgument, "{field}: {refused:?}");
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{field}: {refused:?}"
+        );
         assert_eq!(violated_field(&refused).as_deref(), Some(field));
     }
 
     let mut court = GatewayServiceClient::new(sandbox.gateway_as(DEMO_COURT));
-    let refused = court.lookup_person(lookup("not-an-id")).await.expect_err("malformed subject");
+    let refused = court
+        .lookup_person(lookup("not-an-id"))
+        .await
+        .expect_err("malformed subject");
     assert_eq!(refused.code(), Code::InvalidArgument);
-    assert_eq!(violated_field(&refused).as_deref(), Some("subject_citizen_id"));
+    assert_eq!(
+        violated_field(&refused).as_deref(),
+        Some("subject_citizen_id")
+    );
 
     // nothing half-written: the refused declarations left no trace
     let listed = ContributionServiceClient::new(sandbox.gateway_as(DEMO_OPERATOR))
-        .list_contributions(contribution_v1::ListContributionsRequest { citizen_id: PERSON.into() })
+        .list_contributions(contribution_v1::ListContributionsRequest {
+            citizen_id: PERSON.into(),
+        })
         .await
         .expect("listed")
         .into_inner();
@@ -237,33 +285,45 @@ async fn malformed_input_is_refused_naming_the_field(backend: Backend) {
 }
 
 async fn callers_without_a_mesh_certificate_are_refused(backend: Backend) {
-    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else { return };
+    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
     let ca = sandbox.mesh.client_tls(DEMO_COURT).expect("tls").ca_cert;
 
     // R6.2, R26.1: no client certificate, no connection
     let anonymous = tonic::transport::Endpoint::from_shared(sandbox.mesh.gateway_url())
         .expect("endpoint")
-        .tls_config(
-            tonic::transport::ClientTlsConfig::new()
-                .ca_certificate(tonic::transport::Certificate::from_pem(std::fs::read(&ca).expect("ca"))),
-        )
+        .tls_config(tonic::transport::ClientTlsConfig::new().ca_certificate(
+            tonic::transport::Certificate::from_pem(std::fs::read(&ca).expect("ca")),
+        ))
         .expect("tls")
         .connect_lazy();
-    let refused = GatewayServiceClient::new(anonymous).lookup_person(lookup(PERSON)).await.expect_err("no certificate");
+    let refused = GatewayServiceClient::new(anonymous)
+        .lookup_person(lookup(PERSON))
+        .await
+        .expect_err("no certificate");
     assert_ne!(refused.code(), Code::Ok);
 
     // a certificate from another CA
     let foreign = tempfile::tempdir().expect("dir");
     let rogue = shebao_kernel::dev_pki::DevPki::open_or_create(foreign.path()).expect("rogue ca");
-    let mut rogue_tls = rogue.identity(&DEMO_COURT.parse().expect("principal")).expect("rogue cert");
+    let mut rogue_tls = rogue
+        .identity(&DEMO_COURT.parse().expect("principal"))
+        .expect("rogue cert");
     rogue_tls.ca_cert = ca;
-    let channel = shebao_kernel::client::channel(&sandbox.mesh.gateway_url(), &rogue_tls).expect("channel");
-    let refused = GatewayServiceClient::new(channel).lookup_person(lookup(PERSON)).await.expect_err("foreign certificate");
+    let channel =
+        shebao_kernel::client::channel(&sandbox.mesh.gateway_url(), &rogue_tls).expect("channel");
+    let refused = GatewayServiceClient::new(channel)
+        .lookup_person(lookup(PERSON))
+        .await
+        .expect_err("foreign certificate");
     assert_ne!(refused.code(), Code::Ok);
 
     // an outside caller's own certificate does not open a backend service
     let refused = RegistrationServiceClient::new(sandbox.service_as("registration", DEMO_OPERATOR))
-        .get_person(registration_v1::GetPersonRequest { citizen_id: PERSON.into() })
+        .get_person(registration_v1::GetPersonRequest {
+            citizen_id: PERSON.into(),
+        })
         .await
         .expect_err("backend is not a door");
     assert_eq!(refused.code(), Code::PermissionDenied);
@@ -273,13 +333,15 @@ async fn callers_without_a_mesh_certificate_are_refused(backend: Backend) {
         citizen_id: PERSON.into(),
         name: "张三".into(),
     });
-    forged
-        .metadata_mut()
-        .insert("x-shebao-principal", "staff/operator-demo".parse().expect("ascii"));
-    let refused = RegistrationServiceClient::new(sandbox.service_as("registration", "service/query"))
-        .register_person(forged)
-        .await
-        .expect_err("forged principal");
+    forged.metadata_mut().insert(
+        "x-shebao-principal",
+        "staff/operator-demo".parse().expect("ascii"),
+    );
+    let refused =
+        RegistrationServiceClient::new(sandbox.service_as("registration", "service/query"))
+            .register_person(forged)
+            .await
+            .expect_err("forged principal");
     assert_eq!(refused.code(), Code::PermissionDenied);
 
     // R26.1: an operator may not read the audit log; nobody outside may write it
@@ -297,7 +359,9 @@ async fn callers_without_a_mesh_certificate_are_refused(backend: Backend) {
 }
 
 async fn a_lookup_is_refused_when_the_audit_log_cannot_be_written(backend: Backend) {
-    let Some(mut sandbox) = Sandbox::start(backend, |_| {}).await else { return };
+    let Some(mut sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
     register_and_declare(&sandbox).await;
     sandbox.mesh.stop_service("audit").await;
     // R21.1: fail closed
@@ -310,13 +374,19 @@ async fn a_lookup_is_refused_when_the_audit_log_cannot_be_written(backend: Backe
 }
 
 async fn lookups_past_the_limit_are_refused(backend: Backend) {
-    let Some(sandbox) = Sandbox::start(backend, |options| options.lookups_per_minute = 2).await else { return };
+    let Some(sandbox) = Sandbox::start(backend, |options| options.lookups_per_minute = 2).await
+    else {
+        return;
+    };
     register_and_declare(&sandbox).await;
     // R22.1: no bulk extraction by repeated lookups
     let mut court = GatewayServiceClient::new(sandbox.gateway_as(DEMO_COURT));
     court.lookup_person(lookup(PERSON)).await.expect("first");
     court.lookup_person(lookup(PERSON)).await.expect("second");
-    let refused = court.lookup_person(lookup(PERSON)).await.expect_err("third");
+    let refused = court
+        .lookup_person(lookup(PERSON))
+        .await
+        .expect_err("third");
     assert_eq!(refused.code(), Code::ResourceExhausted);
     sandbox.mesh.stop().await;
 }

@@ -28,15 +28,22 @@ where
 
 /// Like [`load`], with the environment given as a map instead of read from
 /// the process; tests use this and never mutate the process environment.
-pub fn load_with_env<T>(file: Option<&Path>, env: Option<HashMap<String, String>>) -> Result<T, KernelError>
+pub fn load_with_env<T>(
+    file: Option<&Path>,
+    env: Option<HashMap<String, String>>,
+) -> Result<T, KernelError>
 where
     T: Serialize + DeserializeOwned + Default + Validate,
 {
-    let defaults = Config::try_from(&T::default()).map_err(|e| KernelError::Config(e.to_string()))?;
+    let defaults =
+        Config::try_from(&T::default()).map_err(|e| KernelError::Config(e.to_string()))?;
     let mut builder = Config::builder().add_source(defaults);
     if let Some(path) = file {
         if !path.exists() {
-            return Err(KernelError::Config(format!("file {} does not exist", path.display())));
+            return Err(KernelError::Config(format!(
+                "file {} does not exist",
+                path.display()
+            )));
         }
         builder = builder.add_source(File::from(path));
     }

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::KernelError;
@@ -40,7 +42,9 @@ impl DatabaseSettings {
             )));
         }
         if self.max_connections == 0 {
-            return Err(KernelError::Config("database.max_connections must be at least 1".into()));
+            return Err(KernelError::Config(
+                "database.max_connections must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -52,9 +56,13 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     let mut url = settings.url.clone();
     if let Some(rest) = url.strip_prefix("sqlite://") {
         let path = rest.split('?').next().unwrap_or_default();
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| KernelError::Database(format!("cannot create {}: {e}", parent.display())))?;
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                KernelError::Database(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         if !url.contains('?') && !path.starts_with(":memory:") {
             url.push_str("?mode=rwc");
@@ -144,7 +152,9 @@ impl sea_orm_migration::MigrationTrait for SqlMigration {
 }
 
 /// Applies the pending migrations of `M`.
-pub async fn migrate<M: sea_orm_migration::MigratorTrait>(db: &DatabaseConnection) -> Result<(), KernelError> {
+pub async fn migrate<M: sea_orm_migration::MigratorTrait>(
+    db: &DatabaseConnection,
+) -> Result<(), KernelError> {
     M::up(db, None)
         .await
         .map_err(|e| KernelError::Database(format!("migration failed: {e}")))
@@ -164,8 +174,13 @@ pub async fn open<M: sea_orm_migration::MigratorTrait>(
 /// the URL of the new one. Used to give each test and each service of a
 /// test mesh a database of its own.
 pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, KernelError> {
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-        return Err(KernelError::Database(format!("database name {name:?} must be [a-z0-9_]")));
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(KernelError::Database(format!(
+            "database name {name:?} must be [a-z0-9_]"
+        )));
     }
     let admin = Database::connect(admin_url)
         .await
@@ -175,7 +190,10 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
         .await
         .map_err(|e| KernelError::Database(format!("cannot create database {name}: {e}")))?;
     let _ = admin.close().await;
-    let query = admin_url.find('?').map(|i| &admin_url[i..]).unwrap_or_default();
+    let query = admin_url
+        .find('?')
+        .map(|i| &admin_url[i..])
+        .unwrap_or_default();
     let scheme_end = admin_url.find("://").map(|i| i + 3).unwrap_or(0);
     let without_query = &admin_url[..admin_url.len() - query.len()];
     let server = match without_query[scheme_end..].find('/') {

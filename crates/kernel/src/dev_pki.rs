@@ -30,18 +30,22 @@ fn tls_err(what: &str, e: impl std::fmt::Display) -> KernelError {
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), KernelError> {
-    std::fs::write(path, contents).map_err(|e| tls_err(&format!("cannot write {}", path.display()), e))
+    std::fs::write(path, contents)
+        .map_err(|e| tls_err(&format!("cannot write {}", path.display()), e))
 }
 
 impl DevPki {
     /// Loads the CA from `dir`, or creates it there on first use.
     pub fn open_or_create(dir: &Path) -> Result<Self, KernelError> {
-        std::fs::create_dir_all(dir).map_err(|e| tls_err(&format!("cannot create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| tls_err(&format!("cannot create {}", dir.display()), e))?;
         let cert_path = dir.join(CA_CERT);
         let key_path = dir.join(CA_KEY);
         if cert_path.exists() && key_path.exists() {
-            let ca_cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| tls_err("read ca", e))?;
-            let key_pem = std::fs::read_to_string(&key_path).map_err(|e| tls_err("read ca key", e))?;
+            let ca_cert_pem =
+                std::fs::read_to_string(&cert_path).map_err(|e| tls_err("read ca", e))?;
+            let key_pem =
+                std::fs::read_to_string(&key_path).map_err(|e| tls_err("read ca key", e))?;
             let ca_key = KeyPair::from_pem(&key_pem).map_err(|e| tls_err("parse ca key", e))?;
             return Ok(Self {
                 dir: dir.to_path_buf(),
@@ -49,13 +53,24 @@ impl DevPki {
                 ca_key,
             });
         }
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| tls_err("ca params", e))?;
-        params.distinguished_name.push(DnType::CommonName, "shebao development CA");
-        params.distinguished_name.push(DnType::OrganizationName, "shebao");
+        let mut params =
+            CertificateParams::new(Vec::<String>::new()).map_err(|e| tls_err("ca params", e))?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "shebao development CA");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "shebao");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let ca_key = KeyPair::generate().map_err(|e| tls_err("ca key", e))?;
-        let cert = params.self_signed(&ca_key).map_err(|e| tls_err("ca cert", e))?;
+        let cert = params
+            .self_signed(&ca_key)
+            .map_err(|e| tls_err("ca cert", e))?;
         let ca_cert_pem = cert.pem();
         write(&cert_path, &ca_cert_pem)?;
         write(&key_path, &ca_key.serialize_pem())?;
@@ -103,18 +118,33 @@ impl DevPki {
             names.push(principal.id.clone());
         }
         let mut params = CertificateParams::new(names).map_err(|e| tls_err("leaf params", e))?;
-        params.distinguished_name.push(DnType::CommonName, principal.to_string());
-        params.distinguished_name.push(DnType::OrganizationName, "shebao");
-        params.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, principal.to_string());
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "shebao");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         params.subject_alt_names.push(SanType::URI(
-            principal.spiffe_uri().try_into().map_err(|e| tls_err("uri san", e))?,
+            principal
+                .spiffe_uri()
+                .try_into()
+                .map_err(|e| tls_err("uri san", e))?,
         ));
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
-        let issuer = Issuer::from_ca_cert_pem(&self.ca_cert_pem, &self.ca_key).map_err(|e| tls_err("ca", e))?;
+        let issuer = Issuer::from_ca_cert_pem(&self.ca_cert_pem, &self.ca_key)
+            .map_err(|e| tls_err("ca", e))?;
         let key = KeyPair::generate().map_err(|e| tls_err("leaf key", e))?;
-        let cert = params.signed_by(&key, &issuer).map_err(|e| tls_err("leaf cert", e))?;
+        let cert = params
+            .signed_by(&key, &issuer)
+            .map_err(|e| tls_err("leaf cert", e))?;
         Ok((cert.pem(), key.serialize_pem()))
     }
 }
@@ -131,7 +161,10 @@ mod tests {
         let principal = Principal::new(PrincipalKind::Org, "court-demo");
         let tls = pki.identity(&principal).expect("identity");
         let pem = std::fs::read(&tls.cert).expect("read");
-        let der = x509_parser::pem::parse_x509_pem(&pem).expect("pem").1.contents;
+        let der = x509_parser::pem::parse_x509_pem(&pem)
+            .expect("pem")
+            .1
+            .contents;
         assert_eq!(identity_of_certificate(&der), Some(principal));
         let again = DevPki::open_or_create(dir.path()).expect("reopen");
         assert_eq!(again.ca_cert_pem, pki.ca_cert_pem);

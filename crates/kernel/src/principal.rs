@@ -118,7 +118,9 @@ impl FromStr for Principal {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !valid {
-            return Err(format!("principal id {id:?} is empty or has characters outside [A-Za-z0-9._-]"));
+            return Err(format!(
+                "principal id {id:?} is empty or has characters outside [A-Za-z0-9._-]"
+            ));
         }
         Ok(Self::new(kind.parse()?, id))
     }
@@ -132,8 +134,9 @@ pub fn peer_principal<T>(request: &Request<T>) -> Result<Principal, ApiError> {
     let leaf = certs
         .first()
         .ok_or_else(|| ApiError::Unauthenticated("a client certificate is required".into()))?;
-    identity_of_certificate(leaf.as_ref())
-        .ok_or_else(|| ApiError::Unauthenticated("the client certificate carries no shebao identity".into()))
+    identity_of_certificate(leaf.as_ref()).ok_or_else(|| {
+        ApiError::Unauthenticated("the client certificate carries no shebao identity".into())
+    })
 }
 
 /// Reads the `spiffe://shebao/..` URI SAN of a DER certificate.
@@ -175,9 +178,9 @@ impl Caller {
                 )));
             }
             Some(value) => {
-                let text = value
-                    .to_str()
-                    .map_err(|_| ApiError::PermissionDenied("forwarded principal is not ascii".into()))?;
+                let text = value.to_str().map_err(|_| {
+                    ApiError::PermissionDenied("forwarded principal is not ascii".into())
+                })?;
                 Some(text.parse().map_err(ApiError::PermissionDenied)?)
             }
         };

@@ -90,10 +90,15 @@ impl GrpcServer {
     }
 
     /// Serves until `shutdown` completes, then drains in-flight calls.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), KernelError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), KernelError> {
         let (reporter, health) = tonic_health::server::health_reporter();
         for name in &self.service_names {
-            reporter.set_service_status(*name, ServingStatus::Serving).await;
+            reporter
+                .set_service_status(*name, ServingStatus::Serving)
+                .await;
         }
         let reflection = |names: &[&'static str]| {
             names.iter().fold(
@@ -106,12 +111,21 @@ impl GrpcServer {
         };
         let name = self.name;
         let addr = self.local_addr()?;
-        let reflect_err = |e: tonic_reflection::server::Error| KernelError::Server(format!("reflection: {e}"));
+        let reflect_err =
+            |e: tonic_reflection::server::Error| KernelError::Server(format!("reflection: {e}"));
         let routes = self
             .routes
             .add_service(health)
-            .add_service(reflection(&self.service_names).build_v1().map_err(reflect_err)?)
-            .add_service(reflection(&self.service_names).build_v1alpha().map_err(reflect_err)?);
+            .add_service(
+                reflection(&self.service_names)
+                    .build_v1()
+                    .map_err(reflect_err)?,
+            )
+            .add_service(
+                reflection(&self.service_names)
+                    .build_v1alpha()
+                    .map_err(reflect_err)?,
+            );
         let mut builder = Server::builder()
             .tls_config(self.tls.server_config()?)
             .map_err(|e| KernelError::Tls(format!("server tls: {e}")))?

@@ -57,16 +57,30 @@ impl TelemetryGuard {
 /// Sets up logging and, when configured, OTLP export for `service_name`.
 /// Only the first call in a process installs the subscriber; later calls
 /// (tests, the all-in-one `shebao dev`) are harmless.
-pub fn init(service_name: &str, settings: &TelemetrySettings) -> Result<TelemetryGuard, KernelError> {
+pub fn init(
+    service_name: &str,
+    settings: &TelemetrySettings,
+) -> Result<TelemetryGuard, KernelError> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(settings.log_filter.as_deref().unwrap_or("info,sqlx=warn,sea_orm=warn,h2=warn,tower=warn,hyper=warn"))
+        EnvFilter::new(
+            settings
+                .log_filter
+                .as_deref()
+                .unwrap_or("info,sqlx=warn,sea_orm=warn,h2=warn,tower=warn,hyper=warn"),
+        )
     });
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false);
     let Some(endpoint) = settings.otlp_endpoint.as_deref() else {
-        let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).try_init();
+        let _ = tracing_subscriber::registry()
+            .with(fmt.with_filter(filter))
+            .try_init();
         return Ok(TelemetryGuard::default());
     };
-    let resource = Resource::builder().with_service_name(service_name.to_string()).build();
+    let resource = Resource::builder()
+        .with_service_name(service_name.to_string())
+        .build();
     let spans = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .with_endpoint(endpoint)
@@ -159,7 +173,9 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -187,7 +203,8 @@ where
                 KeyValue::new("rpc.grpc.status_code", code),
             ];
             let m = instruments();
-            m.duration.record(started.elapsed().as_secs_f64(), &attributes);
+            m.duration
+                .record(started.elapsed().as_secs_f64(), &attributes);
             m.calls.add(1, &attributes);
             result
         })

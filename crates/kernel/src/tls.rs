@@ -42,7 +42,8 @@ impl TlsSettings {
 
     /// Server side: present our identity, require a client certificate signed by the CA.
     pub fn server_config(&self) -> Result<ServerTlsConfig, KernelError> {
-        let identity = Identity::from_pem(read(&self.cert, "tls.cert")?, read(&self.key, "tls.key")?);
+        let identity =
+            Identity::from_pem(read(&self.cert, "tls.cert")?, read(&self.key, "tls.key")?);
         Ok(ServerTlsConfig::new()
             .identity(identity)
             .client_ca_root(Certificate::from_pem(read(&self.ca_cert, "tls.ca_cert")?))
@@ -51,7 +52,8 @@ impl TlsSettings {
 
     /// Client side: trust only the mesh CA and present our identity.
     pub fn client_config(&self) -> Result<ClientTlsConfig, KernelError> {
-        let identity = Identity::from_pem(read(&self.cert, "tls.cert")?, read(&self.key, "tls.key")?);
+        let identity =
+            Identity::from_pem(read(&self.cert, "tls.cert")?, read(&self.key, "tls.key")?);
         Ok(ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(read(&self.ca_cert, "tls.ca_cert")?))
             .identity(identity))

@@ -48,7 +48,11 @@ fn tally<T>(summary: &mut DemoSummary, result: Result<T, tonic::Status>) -> anyh
     match result {
         Ok(_) => summary.recorded += 1,
         Err(status) if status.code() == Code::AlreadyExists => summary.skipped += 1,
-        Err(status) => anyhow::bail!("demo data refused: {:?} {}", status.code(), status.message()),
+        Err(status) => anyhow::bail!(
+            "demo data refused: {:?} {}",
+            status.code(),
+            status.message()
+        ),
     }
     Ok(())
 }
@@ -57,8 +61,12 @@ fn tally<T>(summary: &mut DemoSummary, result: Result<T, tonic::Status>) -> anyh
 /// month of employment up to `last_month`.
 pub async fn load(mesh: &Mesh, last_month: Month) -> anyhow::Result<DemoSummary> {
     let gateway = mesh.gateway_url();
-    let mut desk = RegistrationServiceClient::new(channel(&gateway, &mesh.client_tls(DEMO_OPERATOR)?)?);
-    let mut feed = ContributionServiceClient::new(channel(&gateway, &mesh.client_tls(DEMO_COLLECTION_AGENCY)?)?);
+    let mut desk =
+        RegistrationServiceClient::new(channel(&gateway, &mesh.client_tls(DEMO_OPERATOR)?)?);
+    let mut feed = ContributionServiceClient::new(channel(
+        &gateway,
+        &mesh.client_tls(DEMO_COLLECTION_AGENCY)?,
+    )?);
     let mut summary = DemoSummary::default();
     for (credit_code, name) in EMPLOYERS {
         let result = desk

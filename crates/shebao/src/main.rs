@@ -8,14 +8,20 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shebao::demo;
-use shebao::mesh::{DEMO_COLLECTION_AGENCY, DEMO_COURT, DEMO_OPERATOR, DEMO_SUPERVISOR, Mesh, MeshOptions, Ports};
+use shebao::mesh::{
+    DEMO_COLLECTION_AGENCY, DEMO_COURT, DEMO_OPERATOR, DEMO_SUPERVISOR, Mesh, MeshOptions, Ports,
+};
 use shebao_kernel::config::load;
 use shebao_kernel::server::shutdown_signal;
 use shebao_kernel::telemetry::{self, TelemetrySettings};
 use shebao_kernel::{Clock, KernelError, SystemClock};
 
 #[derive(Debug, Parser)]
-#[command(name = "shebao", version, about = "Social insurance personal rights records: the mesh and its tools")]
+#[command(
+    name = "shebao",
+    version,
+    about = "Social insurance personal rights records: the mesh and its tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -84,7 +90,13 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn dev(data_dir: PathBuf, host: IpAddr, port: u16, load_demo: bool, otlp_endpoint: Option<String>) -> anyhow::Result<()> {
+async fn dev(
+    data_dir: PathBuf,
+    host: IpAddr,
+    port: u16,
+    load_demo: bool,
+    otlp_endpoint: Option<String>,
+) -> anyhow::Result<()> {
     let telemetry_settings = TelemetrySettings {
         otlp_endpoint,
         log_filter: None,
@@ -96,7 +108,10 @@ async fn dev(data_dir: PathBuf, host: IpAddr, port: u16, load_demo: bool, otlp_e
     if load_demo {
         let last = shebao_rules::Month::of_date(SystemClock.now().date_naive())?.prev();
         let summary = demo::load(&mesh, last).await?;
-        println!("demo region loaded: {} facts recorded, {} already there", summary.recorded, summary.skipped);
+        println!(
+            "demo region loaded: {} facts recorded, {} already there",
+            summary.recorded, summary.skipped
+        );
     }
     println!("shebao dev is running (ctrl-c to stop)");
     println!("endpoints (mTLS; only the gateway is for outside callers):");
@@ -106,9 +121,18 @@ async fn dev(data_dir: PathBuf, host: IpAddr, port: u16, load_demo: bool, otlp_e
     let ca = mesh.pki().ca_cert_path();
     println!("CA certificate: {}", ca.display());
     println!("client certificates (cert .pem, key .key):");
-    for principal in [DEMO_COURT, DEMO_OPERATOR, DEMO_SUPERVISOR, DEMO_COLLECTION_AGENCY] {
+    for principal in [
+        DEMO_COURT,
+        DEMO_OPERATOR,
+        DEMO_SUPERVISOR,
+        DEMO_COLLECTION_AGENCY,
+    ] {
         let tls = mesh.client_tls(principal)?;
-        println!("  {principal:<26} {} {}", tls.cert.display(), tls.key.display());
+        println!(
+            "  {principal:<26} {} {}",
+            tls.cert.display(),
+            tls.key.display()
+        );
     }
     println!("look up a person as the demo court:");
     println!("  {}", demo::grpcurl_line(&mesh)?);
@@ -131,11 +155,31 @@ async fn serve(service: Service, config: Option<&Path>) -> anyhow::Result<()> {
         }};
     }
     match service {
-        Service::Registration => run!(shebao_registration::RegistrationSettings, shebao_registration::RegistrationServer, "registration"),
-        Service::Contribution => run!(shebao_contribution::ContributionSettings, shebao_contribution::ContributionServer, "contribution"),
-        Service::Query => run!(shebao_query::QuerySettings, shebao_query::QueryServer, "query"),
-        Service::Audit => run!(shebao_audit::AuditSettings, shebao_audit::AuditServer, "audit"),
-        Service::Gateway => run!(shebao_gateway::GatewaySettings, shebao_gateway::GatewayServer, "gateway"),
+        Service::Registration => run!(
+            shebao_registration::RegistrationSettings,
+            shebao_registration::RegistrationServer,
+            "registration"
+        ),
+        Service::Contribution => run!(
+            shebao_contribution::ContributionSettings,
+            shebao_contribution::ContributionServer,
+            "contribution"
+        ),
+        Service::Query => run!(
+            shebao_query::QuerySettings,
+            shebao_query::QueryServer,
+            "query"
+        ),
+        Service::Audit => run!(
+            shebao_audit::AuditSettings,
+            shebao_audit::AuditServer,
+            "audit"
+        ),
+        Service::Gateway => run!(
+            shebao_gateway::GatewaySettings,
+            shebao_gateway::GatewayServer,
+            "gateway"
+        ),
     }
     Ok(())
 }

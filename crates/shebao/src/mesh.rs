@@ -19,7 +19,7 @@ use shebao_kernel::server::{ServerSettings, bind};
 use shebao_kernel::telemetry::TelemetrySettings;
 use shebao_kernel::tls::TlsSettings;
 use shebao_kernel::{Clock, KernelError, Principal, SystemClock};
-use shebao_query::{QuerySettings, QueryServer};
+use shebao_query::{QueryServer, QuerySettings};
 use shebao_registration::{RegistrationServer, RegistrationSettings};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -148,7 +148,11 @@ impl Endpoints {
     }
 }
 
-type Running = (&'static str, oneshot::Sender<()>, JoinHandle<Result<(), KernelError>>);
+type Running = (
+    &'static str,
+    oneshot::Sender<()>,
+    JoinHandle<Result<(), KernelError>>,
+);
 
 /// A running mesh.
 #[derive(Debug)]
@@ -195,9 +199,15 @@ impl Mesh {
         let mut databases = Vec::new();
         for name in ["registration", "contribution", "audit"] {
             databases.push(match &options.storage {
-                Storage::Sqlite => DatabaseSettings::sqlite(&options.data_dir.join(format!("{name}.db")).to_string_lossy()),
+                Storage::Sqlite => DatabaseSettings::sqlite(
+                    &options
+                        .data_dir
+                        .join(format!("{name}.db"))
+                        .to_string_lossy(),
+                ),
                 Storage::Postgres { admin_url } => DatabaseSettings {
-                    url: create_postgres_database(admin_url, &format!("shebao_{tag}_{name}")).await?,
+                    url: create_postgres_database(admin_url, &format!("shebao_{tag}_{name}"))
+                        .await?,
                     max_connections: 8,
                 },
             });
@@ -241,12 +251,21 @@ impl Mesh {
         gateway.rate_limit.redis_url = options.redis_url.clone();
         gateway.rate_limit.lookups_per_window = options.lookups_per_minute;
         gateway.rate_limit.window_seconds = 60;
+        gateway.rate_limit.namespace = format!("shebao-{tag}");
 
         let mut listeners = listeners.into_iter();
-        let mut next = || listeners.next().ok_or_else(|| KernelError::Server("listener missing".into()));
+        let mut next = || {
+            listeners
+                .next()
+                .ok_or_else(|| KernelError::Server("listener missing".into()))
+        };
         let clock = options.clock.clone();
-        let registration = RegistrationServer::build_with_clock(&registration, Some(next()?), clock.clone()).await?;
-        let contribution = ContributionServer::build_with_clock(&contribution, Some(next()?), clock.clone()).await?;
+        let registration =
+            RegistrationServer::build_with_clock(&registration, Some(next()?), clock.clone())
+                .await?;
+        let contribution =
+            ContributionServer::build_with_clock(&contribution, Some(next()?), clock.clone())
+                .await?;
         let query = QueryServer::build(&query, Some(next()?)).await?;
         let audit = AuditServer::build_with_clock(&audit, Some(next()?), clock.clone()).await?;
         let gateway = GatewayServer::build_with_clock(&gateway, Some(next()?), clock).await?;
@@ -297,7 +316,11 @@ impl Mesh {
 
     /// The URL of one service, by name.
     pub fn url_of(&self, service: &str) -> Option<String> {
-        self.endpoints.all().iter().find(|(n, _)| *n == service).map(|(_, a)| url(*a))
+        self.endpoints
+            .all()
+            .iter()
+            .find(|(n, _)| *n == service)
+            .map(|(_, a)| url(*a))
     }
 
     /// Stops one service and waits for it to drain; the others keep running.

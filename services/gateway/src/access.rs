@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use shebao_kernel::{ApiError, Principal, PrincipalKind};
 
-use crate::config::{Grant, GatewaySettings, Role};
+use crate::config::{GatewaySettings, Grant, Role};
 
 /// An operation reachable through the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,9 @@ pub enum Operation {
 impl Operation {
     fn allowed_roles(self) -> &'static [Role] {
         match self {
-            Self::RegisterFacts | Self::ReadRegistration | Self::ReadContributions => &[Role::Operator],
+            Self::RegisterFacts | Self::ReadRegistration | Self::ReadContributions => {
+                &[Role::Operator]
+            }
             Self::DeclareWage => &[Role::Operator, Role::Declarant],
             Self::ReadAudit => &[Role::Supervisor],
             Self::AppendAudit => &[],
@@ -61,7 +63,12 @@ impl AccessPolicy {
 
     /// Allows `principal` to perform `operation`, or says why not. An
     /// employer may declare wages only under its own credit code.
-    pub fn authorize(&self, principal: &Principal, operation: Operation, credit_code: Option<&str>) -> Result<(), ApiError> {
+    pub fn authorize(
+        &self,
+        principal: &Principal,
+        operation: Operation,
+        credit_code: Option<&str>,
+    ) -> Result<(), ApiError> {
         if principal.kind == PrincipalKind::Employer && operation == Operation::DeclareWage {
             // R15.4: an employer acts only for itself
             return match credit_code {
@@ -76,21 +83,37 @@ impl AccessPolicy {
         if held.is_some_and(|roles| allowed.iter().any(|r| roles.contains(r))) {
             Ok(())
         } else {
-            Err(ApiError::PermissionDenied(format!("{principal} holds no role allowed to {operation:?}")))
+            Err(ApiError::PermissionDenied(format!(
+                "{principal} holds no role allowed to {operation:?}"
+            )))
         }
     }
 
     /// The grant under which `principal` may look up a person for
     /// `purpose` on `day`, or why there is none.
-    pub fn grant_for(&self, principal: &Principal, purpose: &str, day: NaiveDate) -> Result<&Grant, String> {
+    pub fn grant_for(
+        &self,
+        principal: &Principal,
+        purpose: &str,
+        day: NaiveDate,
+    ) -> Result<&Grant, String> {
         if principal.kind != PrincipalKind::Org {
-            return Err(format!("{principal} is not a third-party organisation; purpose-bound lookups are for org/ principals"));
+            return Err(format!(
+                "{principal} is not a third-party organisation; purpose-bound lookups are for org/ principals"
+            ));
         }
-        let mut held = self.grants.iter().filter(|g| g.org == principal.id && g.purpose == purpose);
+        let mut held = self
+            .grants
+            .iter()
+            .filter(|g| g.org == principal.id && g.purpose == purpose);
         match held.clone().find(|g| g.in_force_on(day)) {
             Some(grant) => Ok(grant),
-            None if held.next().is_some() => Err(format!("the grant of {principal} for purpose {purpose:?} is not in force on {day}")),
-            None => Err(format!("{principal} holds no grant for purpose {purpose:?}")),
+            None if held.next().is_some() => Err(format!(
+                "the grant of {principal} for purpose {purpose:?} is not in force on {day}"
+            )),
+            None => Err(format!(
+                "{principal} holds no grant for purpose {purpose:?}"
+            )),
         }
     }
 }
@@ -129,15 +152,31 @@ mod tests {
     fn an_operator_may_register_but_not_read_the_audit_log() {
         // R26.1: permission control for every user
         let alice: Principal = "staff/alice".parse().unwrap_or_else(|_| unreachable!());
-        assert!(policy().authorize(&alice, Operation::RegisterFacts, None).is_ok());
-        assert!(policy().authorize(&alice, Operation::ReadAudit, None).is_err());
-        assert!(policy().authorize(&alice, Operation::AppendAudit, None).is_err());
+        assert!(
+            policy()
+                .authorize(&alice, Operation::RegisterFacts, None)
+                .is_ok()
+        );
+        assert!(
+            policy()
+                .authorize(&alice, Operation::ReadAudit, None)
+                .is_err()
+        );
+        assert!(
+            policy()
+                .authorize(&alice, Operation::AppendAudit, None)
+                .is_err()
+        );
     }
 
     #[test]
     fn an_unknown_staff_member_may_do_nothing() {
         let eve = Principal::new(PrincipalKind::Staff, "eve");
-        assert!(policy().authorize(&eve, Operation::ReadRegistration, None).is_err());
+        assert!(
+            policy()
+                .authorize(&eve, Operation::ReadRegistration, None)
+                .is_err()
+        );
     }
 
     #[test]
@@ -145,9 +184,26 @@ mod tests {
         // R15.4
         let employer = Principal::new(PrincipalKind::Employer, "91350100M000100Y43");
         let p = policy();
-        assert!(p.authorize(&employer, Operation::DeclareWage, Some("91350100M000100Y43")).is_ok());
-        assert!(p.authorize(&employer, Operation::DeclareWage, Some("91110000600037341L")).is_err());
-        assert!(p.authorize(&employer, Operation::ReadRegistration, None).is_err());
+        assert!(
+            p.authorize(
+                &employer,
+                Operation::DeclareWage,
+                Some("91350100M000100Y43")
+            )
+            .is_ok()
+        );
+        assert!(
+            p.authorize(
+                &employer,
+                Operation::DeclareWage,
+                Some("91110000600037341L")
+            )
+            .is_err()
+        );
+        assert!(
+            p.authorize(&employer, Operation::ReadRegistration, None)
+                .is_err()
+        );
     }
 
     #[test]
@@ -155,10 +211,19 @@ mod tests {
         // R18.1, R24.1: purpose-bound access
         let court = Principal::new(PrincipalKind::Org, "court");
         let p = policy();
-        assert!(p.grant_for(&court, "judicial-enforcement", day(2026, 6, 1)).is_ok());
+        assert!(
+            p.grant_for(&court, "judicial-enforcement", day(2026, 6, 1))
+                .is_ok()
+        );
         assert!(p.grant_for(&court, "marketing", day(2026, 6, 1)).is_err());
-        assert!(p.grant_for(&court, "judicial-enforcement", day(2027, 1, 1)).is_err());
+        assert!(
+            p.grant_for(&court, "judicial-enforcement", day(2027, 1, 1))
+                .is_err()
+        );
         let staff = Principal::new(PrincipalKind::Staff, "alice");
-        assert!(p.grant_for(&staff, "judicial-enforcement", day(2026, 6, 1)).is_err());
+        assert!(
+            p.grant_for(&staff, "judicial-enforcement", day(2026, 6, 1))
+                .is_err()
+        );
     }
 }

@@ -76,7 +76,8 @@ pub struct Grant {
 impl Grant {
     /// Whether the grant is in force on `day`.
     pub fn in_force_on(&self, day: NaiveDate) -> bool {
-        self.valid_from.is_none_or(|from| from <= day) && self.valid_until.is_none_or(|until| day <= until)
+        self.valid_from.is_none_or(|from| from <= day)
+            && self.valid_until.is_none_or(|until| day <= until)
     }
 }
 
@@ -88,6 +89,9 @@ pub struct RateLimitSettings {
     pub lookups_per_window: u32,
     /// Window length in seconds.
     pub window_seconds: u64,
+    /// Prefix of the counters' keys: one per deployment (region), so that
+    /// meshes sharing a Redis never share counts.
+    pub namespace: String,
     /// `redis://host:6379`: share counters across gateway replicas; unset
     /// means an in-process limiter (one replica, the embedded default).
     pub redis_url: Option<String>,
@@ -128,6 +132,7 @@ impl Default for GatewaySettings {
             rate_limit: RateLimitSettings {
                 lookups_per_window: 120,
                 window_seconds: 60,
+                namespace: "shebao".into(),
                 redis_url: None,
             },
             principals: Vec::new(),
@@ -150,16 +155,29 @@ impl Validate for GatewaySettings {
             ("audit_url", &self.audit_url),
         ] {
             if !url.starts_with("https://") {
-                return Err(config_error(format!("{key} must be an https:// url (mTLS), got {url:?}")));
+                return Err(config_error(format!(
+                    "{key} must be an https:// url (mTLS), got {url:?}"
+                )));
             }
         }
         if self.rate_limit.lookups_per_window == 0 || self.rate_limit.window_seconds == 0 {
-            return Err(config_error("rate_limit.lookups_per_window and window_seconds must be positive".into()));
+            return Err(config_error(
+                "rate_limit.lookups_per_window and window_seconds must be positive".into(),
+            ));
+        }
+        if self.rate_limit.namespace.is_empty()
+            || self.rate_limit.namespace.contains(char::is_whitespace)
+        {
+            return Err(config_error(
+                "rate_limit.namespace must be a non-empty word".into(),
+            ));
         }
         if let Some(url) = &self.rate_limit.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(config_error(format!("rate_limit.redis_url must start with redis://, got {url:?}")));
+            return Err(config_error(format!(
+                "rate_limit.redis_url must start with redis://, got {url:?}"
+            )));
         }
         for entry in &self.principals {
             let principal: Principal = entry
@@ -177,15 +195,22 @@ impl Validate for GatewaySettings {
             org.parse::<Principal>()
                 .map_err(|e| config_error(format!("grants: {e}")))?;
             if grant.purpose.trim().is_empty() || grant.legal_basis.trim().is_empty() {
-                return Err(config_error(format!("grants: the grant of {org} needs a purpose and a legal_basis")));
+                return Err(config_error(format!(
+                    "grants: the grant of {org} needs a purpose and a legal_basis"
+                )));
             }
             if grant.items.is_empty() {
-                return Err(config_error(format!("grants: the grant of {org} for {} releases no items", grant.purpose)));
+                return Err(config_error(format!(
+                    "grants: the grant of {org} for {} releases no items",
+                    grant.purpose
+                )));
             }
             if let (Some(from), Some(until)) = (grant.valid_from, grant.valid_until)
                 && from > until
             {
-                return Err(config_error(format!("grants: the grant of {org} ends before it starts")));
+                return Err(config_error(format!(
+                    "grants: the grant of {org} ends before it starts"
+                )));
             }
         }
         Ok(())

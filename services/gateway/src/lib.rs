@@ -43,7 +43,10 @@ pub struct GatewayServer {
 impl GatewayServer {
     /// Connects the limiter (Redis when configured) and the backends, and
     /// binds `listener` (or the configured address when `None`).
-    pub async fn build(settings: &GatewaySettings, listener: Option<TcpListener>) -> Result<Self, KernelError> {
+    pub async fn build(
+        settings: &GatewaySettings,
+        listener: Option<TcpListener>,
+    ) -> Result<Self, KernelError> {
         Self::build_with_clock(settings, listener, Arc::new(SystemClock)).await
     }
 
@@ -59,9 +62,11 @@ impl GatewayServer {
         };
         let limiter: Arc<dyn RateLimiter> = match &settings.rate_limit.redis_url {
             Some(url) => Arc::new(
-                RedisLimiter::connect(url, limit)
+                RedisLimiter::connect(url, &settings.rate_limit.namespace, limit)
                     .await
-                    .map_err(|e| KernelError::Config(format!("rate_limit.redis_url: cannot connect: {e}")))?,
+                    .map_err(|e| {
+                        KernelError::Config(format!("rate_limit.redis_url: cannot connect: {e}"))
+                    })?,
             ),
             None => Arc::new(InProcessLimiter::new(limit)),
         };
@@ -72,15 +77,28 @@ impl GatewayServer {
             query: channel(&settings.query_url, tls)?,
             audit: channel(&settings.audit_url, tls)?,
         };
-        let gateway = Gateway::new(access::AccessPolicy::from_settings(settings), limiter, clock, backends);
+        let gateway = Gateway::new(
+            access::AccessPolicy::from_settings(settings),
+            limiter,
+            clock,
+            backends,
+        );
         let listener = match listener {
             Some(l) => l,
             None => shebao_kernel::server::bind(settings.server.listen).await?,
         };
-        let routes = Routes::new(GatewayServiceServer::new(gateway.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
-            .add_service(RegistrationServiceServer::new(gateway.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
-            .add_service(ContributionServiceServer::new(gateway.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
-            .add_service(AuditServiceServer::new(gateway).max_decoding_message_size(MAX_REQUEST_BYTES));
+        let routes = Routes::new(
+            GatewayServiceServer::new(gateway.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            RegistrationServiceServer::new(gateway.clone())
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            ContributionServiceServer::new(gateway.clone())
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(AuditServiceServer::new(gateway).max_decoding_message_size(MAX_REQUEST_BYTES));
         let names = vec![
             <GatewayServiceServer<Gateway> as NamedService>::NAME,
             <RegistrationServiceServer<Gateway> as NamedService>::NAME,
@@ -98,7 +116,10 @@ impl GatewayServer {
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), KernelError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), KernelError> {
         self.server.run_until(shutdown).await
     }
 }

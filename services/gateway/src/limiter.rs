@@ -85,21 +85,32 @@ impl RateLimiter for InProcessLimiter {
 #[derive(Clone)]
 pub struct RedisLimiter {
     limit: Limit,
+    namespace: String,
     connection: ConnectionManager,
 }
 
 impl std::fmt::Debug for RedisLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisLimiter").field("limit", &self.limit).finish()
+        f.debug_struct("RedisLimiter")
+            .field("limit", &self.limit)
+            .finish()
     }
 }
 
 impl RedisLimiter {
     /// Connects to `url`; fails when Redis cannot be reached at start.
-    pub async fn connect(url: &str, limit: Limit) -> Result<Self, redis::RedisError> {
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        limit: Limit,
+    ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let connection = ConnectionManager::new(client).await?;
-        Ok(Self { limit, connection })
+        Ok(Self {
+            limit,
+            namespace: namespace.to_string(),
+            connection,
+        })
     }
 }
 
@@ -107,12 +118,15 @@ impl RedisLimiter {
 impl RateLimiter for RedisLimiter {
     async fn check(&self, key: &str, now_seconds: u64) -> Result<(), ApiError> {
         let window = self.limit.window(now_seconds);
-        let counter = format!("shebao:ratelimit:{key}:{window}");
+        let counter = format!("{}:ratelimit:{key}:{window}", self.namespace);
         let mut connection = self.connection.clone();
         let (count,): (u64,) = redis::pipe()
             .atomic()
             .incr(&counter, 1u64)
-            .expire(&counter, i64::try_from(self.limit.window_seconds * 2).unwrap_or(i64::MAX))
+            .expire(
+                &counter,
+                i64::try_from(self.limit.window_seconds * 2).unwrap_or(i64::MAX),
+            )
             .ignore()
             .query_async(&mut connection)
             .await
@@ -143,8 +157,14 @@ mod tests {
         }
         let err = limiter.check(key, 130).await.expect_err("over the limit");
         assert!(matches!(err, ApiError::ResourceExhausted(_)));
-        limiter.check(&format!("{key}-other"), 130).await.expect("another key has its own count");
-        limiter.check(key, 180).await.expect("a new window starts afresh");
+        limiter
+            .check(&format!("{key}-other"), 130)
+            .await
+            .expect("another key has its own count");
+        limiter
+            .check(key, 180)
+            .await
+            .expect("a new window starts afresh");
     }
 
     #[tokio::test]
@@ -158,15 +178,21 @@ mod tests {
             eprintln!("SHEBAO_TEST_REDIS_URL not set; the redis limiter is tested in CI");
             return;
         };
-        let limiter = RedisLimiter::connect(&url, LIMIT).await.expect("redis");
-        let key = format!("org/test-{}", std::process::id() as u64 * 1_000_000 + u64::from(chrono::Utc::now().timestamp_subsec_nanos()));
+        let limiter = RedisLimiter::connect(&url, "shebao-test", LIMIT)
+            .await
+            .expect("redis");
+        let key = format!(
+            "org/test-{}",
+            std::process::id() as u64 * 1_000_000
+                + u64::from(chrono::Utc::now().timestamp_subsec_nanos())
+        );
         limits_per_key_and_window(&limiter, &key).await;
     }
 
     #[tokio::test]
     async fn an_unreachable_redis_refuses_instead_of_allowing() {
         // fail closed: a limiter that cannot count must not let lookups through
-        let client = RedisLimiter::connect("redis://127.0.0.1:1", LIMIT).await;
+        let client = RedisLimiter::connect("redis://127.0.0.1:1", "shebao-test", LIMIT).await;
         assert!(client.is_err());
     }
 }

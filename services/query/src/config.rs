@@ -30,9 +30,14 @@ impl Default for QuerySettings {
 impl Validate for QuerySettings {
     fn validate(&self) -> Result<(), KernelError> {
         self.server.tls.validate()?;
-        for (key, url) in [("registration_url", &self.registration_url), ("contribution_url", &self.contribution_url)] {
+        for (key, url) in [
+            ("registration_url", &self.registration_url),
+            ("contribution_url", &self.contribution_url),
+        ] {
             if !url.starts_with("https://") {
-                return Err(KernelError::Config(format!("{key} must be an https:// url (mTLS), got {url:?}")));
+                return Err(KernelError::Config(format!(
+                    "{key} must be an https:// url (mTLS), got {url:?}"
+                )));
             }
         }
         Ok(())

@@ -30,7 +30,10 @@ pub struct QueryServer {
 impl QueryServer {
     /// Connects (lazily) to registration and contribution and binds
     /// `listener` (or the configured address when `None`).
-    pub async fn build(settings: &QuerySettings, listener: Option<TcpListener>) -> Result<Self, KernelError> {
+    pub async fn build(
+        settings: &QuerySettings,
+        listener: Option<TcpListener>,
+    ) -> Result<Self, KernelError> {
         let tls = &settings.server.tls;
         let service = api::QueryApi::new(
             shebao_kernel::client::channel(&settings.registration_url, tls)?,
@@ -54,7 +57,10 @@ impl QueryServer {
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), KernelError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), KernelError> {
         self.server.run_until(shutdown).await
     }
 }

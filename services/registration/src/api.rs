@@ -139,11 +139,10 @@ impl registration_v1::registration_service_server::RegistrationService for Regis
     ) -> Result<Response<registration_v1::GetEmployerResponse>, Status> {
         caller(&request, READERS)?;
         let code = domain::parse_credit_code("credit_code", &request.get_ref().credit_code)?;
-        let employer = self
-            .store
-            .employer(&code)
-            .await?
-            .ok_or_else(|| RegistrationError::NotFound(format!("employer {}", code.as_str())))?;
+        let employer =
+            self.store.employer(&code).await?.ok_or_else(|| {
+                RegistrationError::NotFound(format!("employer {}", code.as_str()))
+            })?;
         Ok(Response::new(registration_v1::GetEmployerResponse {
             employer: Some(employer_to_proto(&employer)),
         }))
@@ -175,7 +174,12 @@ impl registration_v1::registration_service_server::RegistrationService for Regis
             }
             .into());
         }
-        if self.store.employer(&employment.credit_code).await?.is_none() {
+        if self
+            .store
+            .employer(&employment.credit_code)
+            .await?
+            .is_none()
+        {
             return Err(RegistrationError::NotFound(format!(
                 "employer {}",
                 employment.credit_code.as_str()

@@ -16,7 +16,9 @@ pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String> 
     }
     let chars = name.chars().count();
     if chars > max {
-        return Err(invalid(format!("must be at most {max} characters, got {chars}")));
+        return Err(invalid(format!(
+            "must be at most {max} characters, got {chars}"
+        )));
     }
     if name.chars().any(char::is_control) {
         return Err(invalid("must not contain control characters".into()));
@@ -110,7 +112,10 @@ mod tests {
         assert!(parse_name("name", "   ", 64).is_err());
         assert!(parse_name("name", &"张".repeat(65), 64).is_err());
         assert!(parse_name("name", "a\u{0}b", 64).is_err());
-        assert_eq!(parse_name("name", " 张三 ", 64).ok().as_deref(), Some("张三"));
+        assert_eq!(
+            parse_name("name", " 张三 ", 64).ok().as_deref(),
+            Some("张三")
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub struct RegistrationServer {
 impl RegistrationServer {
     /// Opens the database, runs migrations and binds `listener` (or the
     /// configured address when `None`).
-    pub async fn build(settings: &RegistrationSettings, listener: Option<TcpListener>) -> Result<Self, KernelError> {
+    pub async fn build(
+        settings: &RegistrationSettings,
+        listener: Option<TcpListener>,
+    ) -> Result<Self, KernelError> {
         Self::build_with_clock(settings, listener, Arc::new(SystemClock)).await
     }
 
@@ -51,11 +54,22 @@ impl RegistrationServer {
             Some(l) => l,
             None => shebao_kernel::server::bind(settings.server.listen).await?,
         };
-        let server = registration_v1::registration_service_server::RegistrationServiceServer::new(service)
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
-        let names = vec![<registration_v1::registration_service_server::RegistrationServiceServer<api::RegistrationApi> as NamedService>::NAME];
+        let server =
+            registration_v1::registration_service_server::RegistrationServiceServer::new(service)
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let names = vec![
+            <registration_v1::registration_service_server::RegistrationServiceServer<
+                api::RegistrationApi,
+            > as NamedService>::NAME,
+        ];
         Ok(Self {
-            server: GrpcServer::new(SERVICE, listener, settings.server.tls.clone(), Routes::new(server), names),
+            server: GrpcServer::new(
+                SERVICE,
+                listener,
+                settings.server.tls.clone(),
+                Routes::new(server),
+                names,
+            ),
         })
     }
 
@@ -65,7 +79,10 @@ impl RegistrationServer {
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), KernelError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), KernelError> {
         self.server.run_until(shutdown).await
     }
 }

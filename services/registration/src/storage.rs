@@ -182,14 +182,18 @@ fn instant(raw: &str) -> Result<DateTime<Utc>> {
 }
 
 fn stored<T, E: std::fmt::Display>(value: std::result::Result<T, E>) -> Result<T> {
-    value.map_err(|e| RegistrationError::Storage(DbErr::Type(format!("stored value does not parse: {e}"))))
+    value.map_err(|e| {
+        RegistrationError::Storage(DbErr::Type(format!("stored value does not parse: {e}")))
+    })
 }
 
 fn employment_from_row(row: employment::Model) -> Result<Employment> {
     Ok(Employment {
         citizen_id: stored(CitizenId::parse(&row.citizen_id))?,
         credit_code: stored(CreditCode::parse(&row.credit_code))?,
-        start_month: stored(Month::from_yyyymm(u32::try_from(row.start_month).unwrap_or(0)))?,
+        start_month: stored(Month::from_yyyymm(
+            u32::try_from(row.start_month).unwrap_or(0),
+        ))?,
         recorded_at: instant(&row.recorded_at)?,
         recorded_by: row.recorded_by,
     })

@@ -18,7 +18,10 @@ const ACTION: &str = "/shebao.gateway.v1.GatewayService/LookupPerson";
 
 /// Keeps only the record items the grant releases (R18.1, R22.1): the
 /// rest never leaves the gateway.
-fn scope(mut record: query_v1::PersonRecord, items: &BTreeSet<RecordItem>) -> query_v1::PersonRecord {
+fn scope(
+    mut record: query_v1::PersonRecord,
+    items: &BTreeSet<RecordItem>,
+) -> query_v1::PersonRecord {
     if !items.contains(&RecordItem::Registration) {
         record.person = None;
         record.employments.clear();
@@ -33,8 +36,15 @@ fn scope(mut record: query_v1::PersonRecord, items: &BTreeSet<RecordItem>) -> qu
 }
 
 impl Gateway {
-    async fn refuse(&self, principal: &Principal, subject: &str, stated: &Stated, error: ApiError) -> Status {
-        self.audit_refusal(principal, ACTION, subject, stated, &error).await;
+    async fn refuse(
+        &self,
+        principal: &Principal,
+        subject: &str,
+        stated: &Stated,
+        error: ApiError,
+    ) -> Status {
+        self.audit_refusal(principal, ACTION, subject, stated, &error)
+            .await;
         error.into()
     }
 }
@@ -62,13 +72,27 @@ impl gateway_v1::gateway_service_server::GatewayService for Gateway {
             ("case_reference", &stated.case_reference),
         ] {
             if value.is_empty() {
-                let error = ApiError::PermissionDenied(format!("a lookup must state its {field} (R19.1, R24.1)"));
+                let error = ApiError::PermissionDenied(format!(
+                    "a lookup must state its {field} (R19.1, R24.1)"
+                ));
                 return Err(self.refuse(&principal, subject, &stated, error).await);
             }
         }
-        let grant = match self.policy.grant_for(&principal, &stated.purpose_code, self.today()) {
+        let grant = match self
+            .policy
+            .grant_for(&principal, &stated.purpose_code, self.today())
+        {
             Ok(grant) => grant.clone(),
-            Err(reason) => return Err(self.refuse(&principal, subject, &stated, ApiError::PermissionDenied(reason)).await),
+            Err(reason) => {
+                return Err(self
+                    .refuse(
+                        &principal,
+                        subject,
+                        &stated,
+                        ApiError::PermissionDenied(reason),
+                    )
+                    .await);
+            }
         };
         let citizen_id = match CitizenId::parse(subject) {
             Ok(id) => id,
@@ -78,7 +102,9 @@ impl gateway_v1::gateway_service_server::GatewayService for Gateway {
             }
         };
         if let Err(error) = self.limit(&principal).await {
-            return Err(self.refuse(&principal, citizen_id.as_str(), &stated, error).await);
+            return Err(self
+                .refuse(&principal, citizen_id.as_str(), &stated, error)
+                .await);
         }
         let mut query = Request::new(query_v1::GetPersonRecordRequest {
             citizen_id: citizen_id.as_str().to_string(),
@@ -88,13 +114,24 @@ impl gateway_v1::gateway_service_server::GatewayService for Gateway {
             Ok(response) => response.into_inner().record.unwrap_or_default(),
             Err(status) if status.code() == Code::NotFound => {
                 // a lawful lookup of an unknown person is registered too (R21.1)
-                self.audit(&principal, ACTION, citizen_id.as_str(), &stated, audit_v1::Decision::Allowed, "not found".into())
-                    .await?;
+                self.audit(
+                    &principal,
+                    ACTION,
+                    citizen_id.as_str(),
+                    &stated,
+                    audit_v1::Decision::Allowed,
+                    "not found".into(),
+                )
+                .await?;
                 return Err(status);
             }
             Err(status) => return Err(status),
         };
-        let released: Vec<String> = grant.items.iter().map(|item| item.as_str().to_string()).collect();
+        let released: Vec<String> = grant
+            .items
+            .iter()
+            .map(|item| item.as_str().to_string())
+            .collect();
         // R21.1: registered before the answer goes back, or not answered at all
         let sequence = self
             .audit(

@@ -59,7 +59,12 @@ struct Stated {
 
 impl Gateway {
     /// A gateway over `backends`.
-    pub fn new(policy: AccessPolicy, limiter: Arc<dyn RateLimiter>, clock: Arc<dyn Clock>, backends: Backends) -> Self {
+    pub fn new(
+        policy: AccessPolicy,
+        limiter: Arc<dyn RateLimiter>,
+        clock: Arc<dyn Clock>,
+        backends: Backends,
+    ) -> Self {
         Self {
             policy: Arc::new(policy),
             limiter,
@@ -73,7 +78,8 @@ impl Gateway {
 
     /// Today in the agency's time zone (China Standard Time), for grant validity.
     fn today(&self) -> NaiveDate {
-        let cst = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
+        let cst = FixedOffset::east_opt(8 * 3600)
+            .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
         self.clock.now().with_timezone(&cst).date_naive()
     }
 
@@ -105,7 +111,11 @@ impl Gateway {
         });
         request.set_timeout(std::time::Duration::from_secs(10));
         match self.audit.clone().append_entry(request).await {
-            Ok(response) => Ok(response.into_inner().entry.map(|e| e.sequence).unwrap_or_default()),
+            Ok(response) => Ok(response
+                .into_inner()
+                .entry
+                .map(|e| e.sequence)
+                .unwrap_or_default()),
             Err(status) => {
                 tracing::error!(code = ?status.code(), message = status.message(), action, "audit log unavailable; lookup refused");
                 Err(ApiError::Unavailable(
@@ -116,9 +126,23 @@ impl Gateway {
     }
 
     /// Audits a refusal; the refusal stands whether or not the entry is written.
-    async fn audit_refusal(&self, principal: &Principal, action: &str, subject: &str, stated: &Stated, reason: &ApiError) {
+    async fn audit_refusal(
+        &self,
+        principal: &Principal,
+        action: &str,
+        subject: &str,
+        stated: &Stated,
+        reason: &ApiError,
+    ) {
         let _refused_anyway = self
-            .audit(principal, action, subject, stated, audit_v1::Decision::Denied, reason.to_string())
+            .audit(
+                principal,
+                action,
+                subject,
+                stated,
+                audit_v1::Decision::Denied,
+                reason.to_string(),
+            )
             .await;
     }
 
@@ -137,9 +161,13 @@ impl Gateway {
         Fut: Future<Output = Result<Response<Resp>, Status>>,
     {
         let principal = peer_principal(&request)?;
-        if let Err(denied) = self.policy.authorize(&principal, operation, credit_code.as_deref()) {
+        if let Err(denied) = self
+            .policy
+            .authorize(&principal, operation, credit_code.as_deref())
+        {
             if let Some(subject) = &subject {
-                self.audit_refusal(&principal, action, subject, &Stated::default(), &denied).await;
+                self.audit_refusal(&principal, action, subject, &Stated::default(), &denied)
+                    .await;
             }
             return Err(denied.into());
         }
@@ -152,8 +180,15 @@ impl Gateway {
         forward(&mut forwarded, &principal)?;
         let response = call(forwarded).await?;
         if let Some(subject) = subject {
-            self.audit(&principal, action, &subject, &Stated::default(), audit_v1::Decision::Allowed, "answered".into())
-                .await?;
+            self.audit(
+                &principal,
+                action,
+                &subject,
+                &Stated::default(),
+                audit_v1::Decision::Allowed,
+                "answered".into(),
+            )
+            .await?;
         }
         Ok(response)
     }
