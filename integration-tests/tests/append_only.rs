@@ -3,7 +3,7 @@
 //! type it, fails.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use shebao_kernel::db::{DatabaseSettings, create_postgres_database, open};
+use shebao_kernel::db::{DatabaseSettings, create_postgres_database, drop_postgres_database, open};
 use shebao_registration::storage::Migrator;
 
 async fn raw_changes_to_registration_facts_fail(db: DatabaseConnection) {
@@ -77,5 +77,10 @@ async fn raw_sql_update_and_delete_fail_on_postgres() {
         url,
         max_connections: 2,
     };
-    raw_changes_to_registration_facts_fail(open::<Migrator>(&settings).await.expect("open")).await;
+    let db = open::<Migrator>(&settings).await.expect("open");
+    raw_changes_to_registration_facts_fail(db.clone()).await;
+    let _ = db.close().await;
+    drop_postgres_database(&admin, &name)
+        .await
+        .expect("drop database");
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use sea_orm::TransactionTrait;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
@@ -151,13 +152,23 @@ impl sea_orm_migration::MigrationTrait for SqlMigration {
     }
 }
 
-/// Applies the pending migrations of `M`.
+/// Applies the pending migrations of `M`. On PostgreSQL the migrations run
+/// in one transaction under an advisory lock, so replicas starting together
+/// migrate once and never see a half-migrated schema.
 pub async fn migrate<M: sea_orm_migration::MigratorTrait>(
     db: &DatabaseConnection,
 ) -> Result<(), KernelError> {
-    M::up(db, None)
-        .await
-        .map_err(|e| KernelError::Database(format!("migration failed: {e}")))
+    let failed = |e: DbErr| KernelError::Database(format!("migration failed: {e}"));
+    if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await.map_err(failed)?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7318246501)")
+            .await
+            .map_err(failed)?;
+        M::up(&txn, None).await.map_err(failed)?;
+        txn.commit().await.map_err(failed)
+    } else {
+        M::up(db, None).await.map_err(failed)
+    }
 }
 
 /// Connects and migrates: what every service does at start.
@@ -201,4 +212,26 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
         None => without_query,
     };
     Ok(format!("{server}/{name}{query}"))
+}
+
+/// Drops a PostgreSQL database created by [`create_postgres_database`],
+/// closing its remaining connections first; for tests and throw-away meshes.
+pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), KernelError> {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(KernelError::Database(format!(
+            "database name {name:?} must be [a-z0-9_]"
+        )));
+    }
+    let admin = Database::connect(admin_url)
+        .await
+        .map_err(|e| KernelError::Database(format!("cannot connect to {admin_url}: {e}")))?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .map_err(|e| KernelError::Database(format!("cannot drop database {name}: {e}")))?;
+    let _ = admin.close().await;
+    Ok(())
 }

@@ -105,6 +105,8 @@ impl GrpcServer {
                 tonic_reflection::server::Builder::configure()
                     .register_encoded_file_descriptor_set(shebao_api::FILE_DESCRIPTOR_SET)
                     .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    // google.rpc error details, so grpcurl can show field violations
+                    .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
                     .with_service_name("grpc.health.v1.Health"),
                 |builder, name| builder.with_service_name(*name),
             )

@@ -13,7 +13,7 @@ use shebao_audit::{AuditServer, AuditSettings};
 use shebao_contribution::{ContributionServer, ContributionSettings};
 use shebao_gateway::config::{Grant, PrincipalRoles, RecordItem, Role};
 use shebao_gateway::{GatewayServer, GatewaySettings};
-use shebao_kernel::db::{DatabaseSettings, create_postgres_database};
+use shebao_kernel::db::{DatabaseSettings, create_postgres_database, drop_postgres_database};
 use shebao_kernel::dev_pki::DevPki;
 use shebao_kernel::server::{ServerSettings, bind};
 use shebao_kernel::telemetry::TelemetrySettings;
@@ -161,6 +161,8 @@ pub struct Mesh {
     pub endpoints: Endpoints,
     pki: DevPki,
     running: Vec<Running>,
+    /// PostgreSQL databases created for this mesh, dropped by [`Mesh::stop`].
+    created: Option<(String, Vec<String>)>,
 }
 
 fn url(addr: SocketAddr) -> String {
@@ -197,19 +199,27 @@ impl Mesh {
         };
         let tag = format!("{:016x}", rand::random::<u64>());
         let mut databases = Vec::new();
+        let mut created = match &options.storage {
+            Storage::Sqlite => None,
+            Storage::Postgres { admin_url } => Some((admin_url.clone(), Vec::new())),
+        };
         for name in ["registration", "contribution", "audit"] {
-            databases.push(match &options.storage {
-                Storage::Sqlite => DatabaseSettings::sqlite(
+            databases.push(match &mut created {
+                None => DatabaseSettings::sqlite(
                     &options
                         .data_dir
                         .join(format!("{name}.db"))
                         .to_string_lossy(),
                 ),
-                Storage::Postgres { admin_url } => DatabaseSettings {
-                    url: create_postgres_database(admin_url, &format!("shebao_{tag}_{name}"))
-                        .await?,
-                    max_connections: 8,
-                },
+                Some((admin_url, names)) => {
+                    let database = format!("shebao_{tag}_{name}");
+                    let url = create_postgres_database(admin_url, &database).await?;
+                    names.push(database);
+                    DatabaseSettings {
+                        url,
+                        max_connections: 8,
+                    }
+                }
             });
         }
         let server = |name: &str, addr: SocketAddr| -> Result<ServerSettings, KernelError> {
@@ -294,6 +304,7 @@ impl Mesh {
             endpoints,
             pki,
             running,
+            created,
         })
     }
 
@@ -332,10 +343,17 @@ impl Mesh {
         }
     }
 
-    /// Stops everything.
+    /// Stops everything, and drops the PostgreSQL databases the mesh created.
     pub async fn stop(mut self) {
         for service in SERVICES.iter().rev() {
             self.stop_service(service).await;
+        }
+        if let Some((admin_url, names)) = self.created.take() {
+            for name in names {
+                if let Err(e) = drop_postgres_database(&admin_url, &name).await {
+                    tracing::warn!(error = %e, "test database left behind");
+                }
+            }
         }
     }
 }

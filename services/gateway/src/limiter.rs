@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use shebao_kernel::ApiError;
 
 /// Counts lookups per key in fixed windows.
@@ -105,7 +107,11 @@ impl RedisLimiter {
         limit: Limit,
     ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)));
+        let connection = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             limit,
             namespace: namespace.to_string(),
