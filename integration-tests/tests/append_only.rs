@@ -3,7 +3,7 @@
 //! type it, fails.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use shebao_kernel::db::{DatabaseSettings, create_postgres_database, drop_postgres_database, open};
+use shebao_kernel::testing::TestDatabase;
 use shebao_registration::storage::Migrator;
 
 async fn raw_changes_to_registration_facts_fail(db: DatabaseConnection) {
@@ -49,38 +49,16 @@ async fn raw_changes_to_registration_facts_fail(db: DatabaseConnection) {
 
 #[tokio::test]
 async fn raw_sql_update_and_delete_fail_on_sqlite() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = DatabaseSettings::sqlite(&dir.path().join("registration.db").to_string_lossy());
-    raw_changes_to_registration_facts_fail(open::<Migrator>(&settings).await.expect("open")).await;
+    let t = TestDatabase::sqlite::<Migrator>().await;
+    raw_changes_to_registration_facts_fail(t.db.clone()).await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn raw_sql_update_and_delete_fail_on_postgres() {
-    let Some(admin) = shebao_integration_tests::postgres_url() else {
-        eprintln!("SHEBAO_TEST_POSTGRES_URL not set: the PostgreSQL triggers are tested in CI");
+    let Some(t) = TestDatabase::postgres::<Migrator>().await else {
         return;
     };
-    let name = format!(
-        "shebao_test_{:x}",
-        std::process::id() as u128 * 1_000_000_007
-            + u128::from(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos())
-                    .unwrap_or(0)
-            )
-    );
-    let url = create_postgres_database(&admin, &name)
-        .await
-        .expect("create database");
-    let settings = DatabaseSettings {
-        url,
-        max_connections: 2,
-    };
-    let db = open::<Migrator>(&settings).await.expect("open");
-    raw_changes_to_registration_facts_fail(db.clone()).await;
-    let _ = db.close().await;
-    drop_postgres_database(&admin, &name)
-        .await
-        .expect("drop database");
+    raw_changes_to_registration_facts_fail(t.db.clone()).await;
+    t.finish().await;
 }

@@ -235,3 +235,17 @@ pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), K
     let _ = admin.close().await;
     Ok(())
 }
+
+/// Reads an RFC 3339 instant this system stored; one that does not parse
+/// is a storage fault, never the caller's.
+pub fn stored_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, DbErr> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|e| DbErr::Type(format!("stored instant {raw:?} does not parse: {e}")))
+}
+
+/// Re-parses a value this system stored (an ID number, a month) through
+/// its domain parser; a value that no longer parses is a storage fault.
+pub fn stored<T, E: std::fmt::Display>(value: Result<T, E>) -> Result<T, DbErr> {
+    value.map_err(|e| DbErr::Type(format!("stored value does not parse: {e}")))
+}

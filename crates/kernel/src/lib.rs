@@ -14,6 +14,8 @@ pub mod error;
 pub mod principal;
 pub mod server;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 
 pub use clock::{Clock, SystemClock};

@@ -315,82 +315,10 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::TimeZone;
-    use sea_orm::Database;
-    use shebao_kernel::db::DatabaseSettings;
 
     use super::*;
 
-    const POSTGRES_URL: &str = "SHEBAO_TEST_POSTGRES_URL";
-
-    /// A migrated database for one test, removed afterwards.
-    struct TestDb {
-        db: DatabaseConnection,
-        _dir: Option<tempfile::TempDir>,
-        postgres: Option<(String, String)>,
-    }
-
-    impl TestDb {
-        async fn sqlite() -> Self {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let path = dir.path().join("audit.db");
-            let settings = DatabaseSettings::sqlite(&path.display().to_string());
-            let db = shebao_kernel::db::open::<Migrator>(&settings)
-                .await
-                .expect("open sqlite");
-            Self {
-                db,
-                _dir: Some(dir),
-                postgres: None,
-            }
-        }
-
-        async fn postgres() -> Option<Self> {
-            let Ok(admin_url) = std::env::var(POSTGRES_URL) else {
-                eprintln!("{POSTGRES_URL} is not set; skipping the PostgreSQL run");
-                return None;
-            };
-            let name = format!("shebao_test_{:016x}", rand::random::<u64>());
-            let admin = Database::connect(admin_url.as_str())
-                .await
-                .expect("connect admin");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            admin.close().await.expect("close admin");
-            let (base, query) = match admin_url.split_once('?') {
-                Some((base, query)) => (base, format!("?{query}")),
-                None => (admin_url.as_str(), String::new()),
-            };
-            let (server, _) = base.rsplit_once('/').expect("url has a database path");
-            let settings = DatabaseSettings {
-                url: format!("{server}/{name}{query}"),
-                max_connections: 8,
-            };
-            let db = shebao_kernel::db::open::<Migrator>(&settings)
-                .await
-                .expect("open postgres");
-            Some(Self {
-                db,
-                _dir: None,
-                postgres: Some((admin_url, name)),
-            })
-        }
-
-        async fn dispose(self) {
-            self.db.close().await.expect("close");
-            if let Some((admin_url, name)) = self.postgres {
-                let admin = Database::connect(admin_url.as_str())
-                    .await
-                    .expect("connect admin");
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                    .await
-                    .expect("drop test database");
-                admin.close().await.expect("close admin");
-            }
-        }
-    }
+    use shebao_kernel::testing::TestDatabase as TestDb;
 
     macro_rules! storage_suite {
         ($($test:ident),* $(,)?) => {
@@ -398,9 +326,9 @@ mod tests {
                 $(
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $test() {
-                        let db = super::TestDb::sqlite().await;
+                        let db = super::TestDb::sqlite::<super::Migrator>().await;
                         super::$test(db.db.clone()).await;
-                        db.dispose().await;
+                        db.finish().await;
                     }
                 )*
             }
@@ -408,9 +336,9 @@ mod tests {
                 $(
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $test() {
-                        let Some(db) = super::TestDb::postgres().await else { return };
+                        let Some(db) = super::TestDb::postgres::<super::Migrator>().await else { return };
                         super::$test(db.db.clone()).await;
-                        db.dispose().await;
+                        db.finish().await;
                     }
                 )*
             }

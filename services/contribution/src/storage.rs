@@ -168,15 +168,11 @@ fn insert_error(what: String) -> impl FnOnce(DbErr) -> ContributionError {
 }
 
 fn instant(raw: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|e| ContributionError::Storage(DbErr::Type(format!("bad instant {raw:?}: {e}"))))
+    shebao_kernel::db::stored_instant(raw).map_err(ContributionError::Storage)
 }
 
 fn stored<T, E: std::fmt::Display>(value: std::result::Result<T, E>) -> Result<T> {
-    value.map_err(|e| {
-        ContributionError::Storage(DbErr::Type(format!("stored value does not parse: {e}")))
-    })
+    shebao_kernel::db::stored(value).map_err(ContributionError::Storage)
 }
 
 fn month_column(month: Month) -> i32 {
@@ -309,7 +305,6 @@ mod tests {
 
     use chrono::TimeZone;
     use sea_orm::ConnectionTrait;
-    use shebao_kernel::db::{self, DatabaseSettings};
 
     use super::*;
 
@@ -317,94 +312,10 @@ mod tests {
     const EMPLOYER_A: &str = "91350100M000100Y43";
     const EMPLOYER_B: &str = "91350100M000200X5W";
 
-    /// A migrated database that lives as long as the test.
-    struct TestDb {
-        db: DatabaseConnection,
-        cleanup: Cleanup,
-    }
+    use shebao_kernel::testing::TestDatabase as TestDb;
 
-    enum Cleanup {
-        Sqlite(#[allow(dead_code)] tempfile::TempDir),
-        Postgres { admin_url: String, name: String },
-    }
-
-    impl TestDb {
-        async fn sqlite() -> Self {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let path = dir.path().join("contribution.db");
-            let settings = DatabaseSettings::sqlite(&path.display().to_string());
-            let db = db::open::<Migrator>(&settings).await.expect("open sqlite");
-            Self {
-                db,
-                cleanup: Cleanup::Sqlite(dir),
-            }
-        }
-
-        /// `None` when no PostgreSQL is configured for tests.
-        async fn postgres() -> Option<Self> {
-            let admin_url = std::env::var("SHEBAO_TEST_POSTGRES_URL").ok()?;
-            let name = format!("shebao_test_{:016x}", rand::random::<u64>());
-            let admin = db::connect(&DatabaseSettings {
-                url: admin_url.clone(),
-                max_connections: 1,
-            })
-            .await
-            .expect("connect to the postgres admin url");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            admin.close().await.expect("close admin connection");
-            let settings = DatabaseSettings {
-                url: database_url(&admin_url, &name),
-                max_connections: 4,
-            };
-            let db = db::open::<Migrator>(&settings)
-                .await
-                .expect("open postgres");
-            Some(Self {
-                db,
-                cleanup: Cleanup::Postgres { admin_url, name },
-            })
-        }
-
-        fn store(&self) -> SqlContributionStore {
-            SqlContributionStore::new(self.db.clone())
-        }
-
-        async fn finish(self) {
-            self.db.close().await.expect("close test database");
-            if let Cleanup::Postgres { admin_url, name } = self.cleanup {
-                let admin = db::connect(&DatabaseSettings {
-                    url: admin_url,
-                    max_connections: 1,
-                })
-                .await
-                .expect("connect to the postgres admin url");
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .expect("drop test database");
-                admin.close().await.expect("close admin connection");
-            }
-        }
-    }
-
-    /// The admin URL with its database replaced by `name`.
-    fn database_url(admin_url: &str, name: &str) -> String {
-        let (base, query) = match admin_url.split_once('?') {
-            Some((base, query)) => (base, Some(query)),
-            None => (admin_url, None),
-        };
-        let scheme_end = base.find("://").map_or(0, |i| i + 3);
-        let root = match base[scheme_end..].find('/') {
-            Some(slash) => &base[..scheme_end + slash],
-            None => base,
-        };
-        match query {
-            Some(query) => format!("{root}/{name}?{query}"),
-            None => format!("{root}/{name}"),
-        }
+    fn store(t: &TestDb) -> SqlContributionStore {
+        SqlContributionStore::new(t.db.clone())
     }
 
     fn month(n: u32) -> Month {
@@ -458,7 +369,7 @@ mod tests {
 
     async fn a_contribution_round_trips_with_its_lines_oldest_month_first(t: &TestDb) {
         // R2.2: contributions with their computed lines are kept
-        let store = t.store();
+        let store = store(t);
         let later = contribution(EMPLOYER_A, 202602, full_lines());
         let earlier_b = contribution(EMPLOYER_B, 202601, full_lines()[..1].to_vec());
         let earlier_a = contribution(EMPLOYER_A, 202601, full_lines());
@@ -481,7 +392,7 @@ mod tests {
     }
 
     async fn a_second_declaration_for_the_same_person_employer_and_month_is_refused(t: &TestDb) {
-        let store = t.store();
+        let store = store(t);
         let first = contribution(EMPLOYER_A, 202601, full_lines());
         store.insert(&first).await.expect("insert");
         let mut second = contribution(EMPLOYER_A, 202601, full_lines()[..2].to_vec());
@@ -499,7 +410,7 @@ mod tests {
 
     async fn a_contribution_whose_lines_fail_is_not_half_written(t: &TestDb) {
         // R4.1: records are complete; no contribution without its lines
-        let store = t.store();
+        let store = store(t);
         let mut lines = full_lines();
         lines.push(lines[0].clone());
         let broken = contribution(EMPLOYER_A, 202601, lines);
@@ -520,7 +431,7 @@ mod tests {
 
     async fn the_database_refuses_to_update_or_delete_contributions(t: &TestDb) {
         // R6.3: no changes behind the business system; R28.4: nothing deleted
-        let store = t.store();
+        let store = store(t);
         let c = contribution(EMPLOYER_A, 202601, full_lines());
         store.insert(&c).await.expect("insert");
         for statement in [
@@ -548,7 +459,7 @@ mod tests {
                 $(
                     #[tokio::test]
                     async fn $test() {
-                        let t = super::TestDb::sqlite().await;
+                        let t = super::TestDb::sqlite::<super::Migrator>().await;
                         super::$test(&t).await;
                         t.finish().await;
                     }
@@ -559,7 +470,7 @@ mod tests {
                 $(
                     #[tokio::test]
                     async fn $test() {
-                        let Some(t) = super::TestDb::postgres().await else {
+                        let Some(t) = super::TestDb::postgres::<super::Migrator>().await else {
                             eprintln!("SHEBAO_TEST_POSTGRES_URL is not set; skipped");
                             return;
                         };
@@ -577,20 +488,4 @@ mod tests {
         a_contribution_whose_lines_fail_is_not_half_written,
         the_database_refuses_to_update_or_delete_contributions,
     );
-
-    #[test]
-    fn the_test_database_url_replaces_only_the_database_name() {
-        assert_eq!(
-            database_url(
-                "postgres://postgres@127.0.0.1:5432/postgres",
-                "shebao_test_1"
-            ),
-            "postgres://postgres@127.0.0.1:5432/shebao_test_1"
-        );
-        assert_eq!(
-            database_url("postgres://u:p@db:5432/admin?sslmode=disable", "x"),
-            "postgres://u:p@db:5432/x?sslmode=disable"
-        );
-        assert_eq!(database_url("postgres://db", "x"), "postgres://db/x");
-    }
 }

@@ -176,15 +176,11 @@ fn insert_error(what: String) -> impl FnOnce(DbErr) -> RegistrationError {
 }
 
 fn instant(raw: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|e| RegistrationError::Storage(DbErr::Type(format!("bad instant {raw:?}: {e}"))))
+    shebao_kernel::db::stored_instant(raw).map_err(RegistrationError::Storage)
 }
 
 fn stored<T, E: std::fmt::Display>(value: std::result::Result<T, E>) -> Result<T> {
-    value.map_err(|e| {
-        RegistrationError::Storage(DbErr::Type(format!("stored value does not parse: {e}")))
-    })
+    shebao_kernel::db::stored(value).map_err(RegistrationError::Storage)
 }
 
 fn employment_from_row(row: employment::Model) -> Result<Employment> {
