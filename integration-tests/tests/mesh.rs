@@ -223,6 +223,24 @@ async fn malformed_input_is_refused_naming_the_field(backend: Backend) {
         .expect_err("registered twice");
     assert_eq!(duplicate.code(), Code::AlreadyExists);
 
+    let oversized = desk
+        .register_person(registration_v1::RegisterPersonRequest {
+            citizen_id: PERSON.into(),
+            name: "张".repeat(40_000),
+        })
+        .await
+        .expect_err("oversized request");
+    assert_eq!(oversized.code(), Code::InvalidArgument, "{oversized:?}");
+    assert_eq!(violated_field(&oversized).as_deref(), Some("request"));
+    let overlong = desk
+        .register_person(registration_v1::RegisterPersonRequest {
+            citizen_id: "350102198503120018".into(),
+            name: "张".repeat(65),
+        })
+        .await
+        .expect_err("overlong name");
+    assert_eq!(violated_field(&overlong).as_deref(), Some("name"));
+
     let mut feed = ContributionServiceClient::new(sandbox.gateway_as(DEMO_COLLECTION_AGENCY));
     let declaration = |f: &dyn Fn(&mut contribution_v1::DeclareWageRequest)| {
         let mut request = contribution_v1::DeclareWageRequest {
@@ -391,6 +409,90 @@ async fn lookups_past_the_limit_are_refused(backend: Backend) {
     sandbox.mesh.stop().await;
 }
 
+async fn staff_reads_of_a_person_are_audited_too(backend: Backend) {
+    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
+    register_and_declare(&sandbox).await;
+    let before = audit_entries(&sandbox, PERSON).await.len();
+    let mut desk = RegistrationServiceClient::new(sandbox.gateway_as(DEMO_OPERATOR));
+    desk.get_person(registration_v1::GetPersonRequest {
+        citizen_id: PERSON.into(),
+    })
+    .await
+    .expect("operator reads the person");
+    ContributionServiceClient::new(sandbox.gateway_as(DEMO_OPERATOR))
+        .get_account_balance(contribution_v1::GetAccountBalanceRequest {
+            citizen_id: PERSON.into(),
+            as_of_month: 0,
+        })
+        .await
+        .expect("operator reads the account");
+    // every lookup of a person through the gateway is registered (R21.1)
+    let entries = audit_entries(&sandbox, PERSON).await;
+    assert_eq!(entries.len(), before + 2);
+    assert!(
+        entries[before..]
+            .iter()
+            .all(|e| e.actor == DEMO_OPERATOR && e.decision == audit_v1::Decision::Allowed as i32)
+    );
+
+    // a court's certificate opens no staff method (R26.1)
+    let refused = RegistrationServiceClient::new(sandbox.gateway_as(DEMO_COURT))
+        .get_person(registration_v1::GetPersonRequest {
+            citizen_id: PERSON.into(),
+        })
+        .await
+        .expect_err("courts use LookupPerson with a purpose");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let entries = audit_entries(&sandbox, PERSON).await;
+    assert_eq!(
+        entries.last().map(|e| e.decision),
+        Some(audit_v1::Decision::Denied as i32)
+    );
+    sandbox.mesh.stop().await;
+}
+
+async fn an_employer_declares_only_for_itself(backend: Backend) {
+    let Some(sandbox) = Sandbox::start(backend, |_| {}).await else {
+        return;
+    };
+    register_and_declare(&sandbox).await;
+    let declaration = |credit_code: &str| contribution_v1::DeclareWageRequest {
+        credit_code: credit_code.into(),
+        citizen_id: PERSON.into(),
+        month: 202603,
+        declared_wage_fen: 3_000_000,
+        ..Default::default()
+    };
+    let mut employer =
+        ContributionServiceClient::new(sandbox.gateway_as(&format!("employer/{EMPLOYER}")));
+    // R15.4: an employer acts for its own staff only
+    let refused = employer
+        .declare_wage(declaration("91350102MA2XN00016"))
+        .await
+        .expect_err("another employer's code");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let contribution = employer
+        .declare_wage(declaration(EMPLOYER))
+        .await
+        .expect("own declaration")
+        .into_inner()
+        .contribution
+        .expect("contribution");
+    // R6.4: clamped to the ceiling of 24000 yuan
+    assert_eq!(contribution.lines[0].base_fen, 2_400_000);
+    assert_eq!(contribution.lines[0].employer_fen, 384_000);
+    assert_eq!(contribution.lines[0].personal_fen, 192_000);
+    assert_eq!(contribution.declared_by, format!("employer/{EMPLOYER}"));
+    let twice = employer
+        .declare_wage(declaration(EMPLOYER))
+        .await
+        .expect_err("declared twice");
+    assert_eq!(twice.code(), Code::AlreadyExists);
+    sandbox.mesh.stop().await;
+}
+
 macro_rules! on_every_backend {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -423,4 +525,6 @@ on_every_backend!(
     callers_without_a_mesh_certificate_are_refused,
     a_lookup_is_refused_when_the_audit_log_cannot_be_written,
     lookups_past_the_limit_are_refused,
+    staff_reads_of_a_person_are_audited_too,
+    an_employer_declares_only_for_itself,
 );

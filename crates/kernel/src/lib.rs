@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod dev_pki;
 pub mod error;
+pub mod oversize;
 pub mod principal;
 pub mod server;
 pub mod telemetry;

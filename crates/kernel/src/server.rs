@@ -136,7 +136,9 @@ impl GrpcServer {
             .trace_fn(move |request| {
                 tracing::info_span!("grpc", service = name, rpc.method = %request.uri().path())
             })
-            .layer(RpcMetricsLayer::new(name));
+            .layer(RpcMetricsLayer::new(name))
+            // bad input is INVALID_ARGUMENT, oversized messages included
+            .layer(crate::oversize::OversizeLayer);
         tracing::info!(service = name, %addr, "serving");
         builder
             .add_routes(routes)
