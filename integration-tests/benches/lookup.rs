@@ -57,16 +57,19 @@ where
     for _ in 0..CONCURRENCY {
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
-            let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+            let mut histogram =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
             for _ in 0..PER_TASK {
                 let sent = Instant::now();
                 call().await.expect("call succeeds");
-                histogram.saturating_record(sent.elapsed().as_micros() as u64);
+                histogram.saturating_record(
+                    u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX),
+                );
             }
             histogram
         }));
     }
-    let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
     for task in tasks {
         histogram.add(task.await.expect("task")).expect("merge");
     }
