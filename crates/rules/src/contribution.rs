@@ -61,8 +61,9 @@ pub struct AssessmentLine {
     pub insurance: InsuranceType,
     /// The stable id of the rule set applied, `region/type/YYYYMM`
     /// (e.g. `350100/pension/201905`), so that any amount can be traced to
-    /// the rule that produced it (R6.4).
-    pub rule_id: String,
+    /// the rule that produced it (R6.4). Shared with the rule set, so an
+    /// assessment allocates no strings.
+    pub rule_id: std::sync::Arc<str>,
     /// The contribution base (缴费基数): the declared wage clamped to the
     /// rule's floor and ceiling.
     pub base: Fen,
@@ -128,7 +129,7 @@ impl RuleSet {
         let a = self.amounts(declared_wage)?;
         Ok(AssessmentLine {
             insurance: self.insurance(),
-            rule_id: self.id().to_owned(),
+            rule_id: self.shared_id(),
             base: a.base,
             employer: a.employer,
             personal: a.personal,

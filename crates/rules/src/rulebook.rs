@@ -79,7 +79,7 @@ pub enum RuleBookError {
 /// in force from `from` to `to` inclusive (R6.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleSet {
-    id: String,
+    id: std::sync::Arc<str>,
     region: RegionCode,
     insurance: InsuranceType,
     from: Month,
@@ -99,6 +99,11 @@ impl RuleSet {
     /// Returns the stable version id `region/type/YYYYMM`, e.g. `350100/pension/201905`.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Returns the version id as a shared string, cheap to clone into results.
+    pub fn shared_id(&self) -> std::sync::Arc<str> {
+        std::sync::Arc::clone(&self.id)
     }
     /// Returns the region.
     pub const fn region(&self) -> &RegionCode {
@@ -791,7 +796,7 @@ fn build_region(
             }
         };
         rules[insurance.index()].push(RuleSet {
-            id: format!("{code}/{insurance}/{from}"),
+            id: format!("{code}/{insurance}/{from}").into(),
             region: *code,
             insurance,
             from,
@@ -1157,7 +1162,7 @@ mod tests {
             .assess(&fuzhou(), m(202601), Fen::new(300_000))
             .unwrap();
         let p = low.line(InsuranceType::Pension).unwrap();
-        assert_eq!(p.rule_id, "350100/pension/201905");
+        assert_eq!(&*p.rule_id, "350100/pension/201905");
         assert_eq!(
             (p.base, p.employer, p.personal),
             (Fen::new(480_000), Fen::new(76_800), Fen::new(38_400))
@@ -1197,7 +1202,7 @@ mod tests {
             .assess(&fuzhou(), m(201901), Fen::new(600_000))
             .unwrap();
         let p = a.line(InsuranceType::Pension).unwrap();
-        assert_eq!(p.rule_id, "350100/pension/201607");
+        assert_eq!(&*p.rule_id, "350100/pension/201607");
         assert_eq!(p.employer, Fen::new(120_000));
     }
 

@@ -96,7 +96,7 @@ fn insurance_to_proto(insurance: InsuranceType) -> ProtoInsuranceType {
 fn line_to_proto(line: &AssessmentLine) -> contribution_v1::ContributionLine {
     contribution_v1::ContributionLine {
         insurance_type: insurance_to_proto(line.insurance).into(),
-        rule_id: line.rule_id.clone(),
+        rule_id: line.rule_id.to_string(),
         base_fen: line.base.fen(),
         employer_fen: line.employer.fen(),
         personal_fen: line.personal.fen(),

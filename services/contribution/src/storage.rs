@@ -190,7 +190,7 @@ fn line_row(c: &Contribution, line: &AssessmentLine) -> contribution_line::Activ
         credit_code: Set(c.credit_code.as_str().to_string()),
         month: Set(month_column(c.month())),
         insurance_type: Set(line.insurance.as_str().to_string()),
-        rule_id: Set(line.rule_id.clone()),
+        rule_id: Set(line.rule_id.to_string()),
         base_fen: Set(line.base.fen()),
         employer_fen: Set(line.employer.fen()),
         personal_fen: Set(line.personal.fen()),
@@ -201,7 +201,7 @@ fn line_row(c: &Contribution, line: &AssessmentLine) -> contribution_line::Activ
 fn line_from_row(row: contribution_line::Model) -> Result<AssessmentLine> {
     Ok(AssessmentLine {
         insurance: stored(row.insurance_type.parse::<InsuranceType>())?,
-        rule_id: row.rule_id,
+        rule_id: row.rule_id.into(),
         base: Fen::new(row.base_fen),
         employer: Fen::new(row.employer_fen),
         personal: Fen::new(row.personal_fen),
@@ -331,7 +331,7 @@ mod tests {
     ) -> AssessmentLine {
         AssessmentLine {
             insurance,
-            rule_id: format!("350100/{insurance}/201905"),
+            rule_id: format!("350100/{insurance}/201905").into(),
             base: Fen::new(base),
             employer: Fen::new(employer),
             personal: Fen::new(personal),
