@@ -9,6 +9,7 @@ use shebao_api::audit::v1 as audit_v1;
 use shebao_api::contribution::v1 as contribution_v1;
 use shebao_api::gateway::v1 as gateway_v1;
 use shebao_api::registration::v1 as registration_v1;
+use shebao_gateway::config::{Grant, RecordItem};
 use shebao_integration_tests::{Backend, Sandbox, violated_field};
 use tonic::Code;
 
@@ -493,6 +494,52 @@ async fn an_employer_declares_only_for_itself(backend: Backend) {
     sandbox.mesh.stop().await;
 }
 
+async fn a_grant_releases_only_its_record_items(backend: Backend) {
+    let Some(sandbox) = Sandbox::start(backend, |options| {
+        options.grants.push(Grant {
+            org: "police-demo".into(),
+            purpose: "identity-check".into(),
+            legal_basis: "Public Security Administration Punishment Law".into(),
+            items: [RecordItem::Registration].into(),
+            valid_from: None,
+            valid_until: None,
+        });
+    })
+    .await
+    else {
+        return;
+    };
+    register_and_declare(&sandbox).await;
+    let mut request = lookup(PERSON);
+    request.purpose_code = "identity-check".into();
+    let answer = GatewayServiceClient::new(sandbox.gateway_as("org/police-demo"))
+        .lookup_person(request)
+        .await
+        .expect("lookup answered")
+        .into_inner();
+    // R18.1, R22.1: only the prescribed items leave the gateway
+    assert_eq!(answer.released_items, vec!["registration".to_string()]);
+    let record = answer.record.expect("record");
+    assert!(record.person.is_some());
+    assert_eq!(record.employments.len(), 1);
+    assert!(record.contributions.is_empty());
+    assert!(record.account.is_none());
+    let entries = audit_entries(&sandbox, PERSON).await;
+    let entry = entries.last().expect("audited");
+    assert_eq!(entry.actor, "org/police-demo");
+    assert_eq!(entry.detail, "released: registration");
+
+    // the court's grant is for its own purpose only (R24.1)
+    let mut borrowed = lookup(PERSON);
+    borrowed.purpose_code = "identity-check".into();
+    let refused = GatewayServiceClient::new(sandbox.gateway_as(DEMO_COURT))
+        .lookup_person(borrowed)
+        .await
+        .expect_err("another organisation's purpose");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    sandbox.mesh.stop().await;
+}
+
 macro_rules! on_every_backend {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -527,4 +574,5 @@ on_every_backend!(
     lookups_past_the_limit_are_refused,
     staff_reads_of_a_person_are_audited_too,
     an_employer_declares_only_for_itself,
+    a_grant_releases_only_its_record_items,
 );

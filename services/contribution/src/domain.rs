@@ -3,7 +3,7 @@
 //! plausible wage), and every amount in them was computed by the rule book
 //! (R6.4): this module holds no rate, floor, ceiling or formula of its own.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use shebao_rules::{
     AccountBalance, Assessment, AssessmentLine, CitizenId, CreditCode, Fen, InsuranceType, Month,
     RegionCode, RuleBook,
@@ -15,14 +15,6 @@ use crate::error::{ContributionError, Result};
 /// contribution (the base is clamped by the rule book); a bound on what can
 /// plausibly be a monthly wage, so that a slipped keystroke is refused.
 pub const MAX_DECLARED_WAGE: Fen = Fen::new(10_000_000_000);
-
-/// China Standard Time (UTC+8): the months of the record are months of the
-/// local calendar, not of UTC.
-const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    // Evaluated at compile time: an invalid offset fails the build, never a request.
-    None => panic!("UTC+8 is a valid offset"),
-};
 
 /// Parses a citizen ID number, naming `field` on error.
 pub fn parse_citizen_id(field: &'static str, raw: &str) -> Result<CitizenId> {
@@ -83,8 +75,7 @@ pub fn parse_declared_wage(field: &'static str, raw: i64) -> Result<Fen> {
 
 /// The month of the record that contains `now` (China Standard Time).
 pub fn current_month(now: DateTime<Utc>) -> Result<Month> {
-    Month::of_date(now.with_timezone(&CHINA_STANDARD_TIME).date_naive())
-        .map_err(ContributionError::Clock)
+    Month::of_date(shebao_kernel::clock::agency_date(now)).map_err(ContributionError::Clock)
 }
 
 /// A wage declaration that passed every check: an employer, a person, a

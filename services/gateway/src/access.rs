@@ -145,13 +145,13 @@ mod tests {
     }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
     }
 
     #[test]
     fn an_operator_may_register_but_not_read_the_audit_log() {
         // R26.1: permission control for every user
-        let alice: Principal = "staff/alice".parse().unwrap_or_else(|_| unreachable!());
+        let alice: Principal = "staff/alice".parse().expect("principal");
         assert!(
             policy()
                 .authorize(&alice, Operation::RegisterFacts, None)

@@ -9,7 +9,7 @@ mod lookup;
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::{FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use shebao_api::audit::v1 as audit_v1;
 use shebao_api::contribution::v1::contribution_service_client::ContributionServiceClient;
 use shebao_api::query::v1::query_service_client::QueryServiceClient;
@@ -76,11 +76,9 @@ impl Gateway {
         }
     }
 
-    /// Today in the agency's time zone (China Standard Time), for grant validity.
+    /// Today in the agency's time zone, for grant validity.
     fn today(&self) -> NaiveDate {
-        let cst = FixedOffset::east_opt(8 * 3600)
-            .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
-        self.clock.now().with_timezone(&cst).date_naive()
+        shebao_kernel::clock::agency_date(self.clock.now())
     }
 
     async fn limit(&self, principal: &Principal) -> Result<(), ApiError> {
