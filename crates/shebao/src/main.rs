@@ -45,7 +45,7 @@ enum Command {
         #[arg(long)]
         demo: bool,
         /// OTLP/gRPC collector endpoint, e.g. http://127.0.0.1:4317.
-        #[arg(long, env = "SHEBAO_OTLP_ENDPOINT")]
+        #[arg(long)]
         otlp_endpoint: Option<String>,
     },
     /// Runs one service from its config file (defaults < file < SHEBAO_* env).
