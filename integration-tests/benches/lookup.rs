@@ -157,6 +157,35 @@ async fn main() {
                 .map(drop)
         }
     };
+    // the parts of the baseline: one call to each owner of the record
+    let registration = registration_v1::registration_service_client::RegistrationServiceClient::new(
+        sandbox.service_as("registration", "service/query"),
+    );
+    let person_call = move || {
+        let mut client = registration.clone();
+        async move {
+            client
+                .get_person(registration_v1::GetPersonRequest {
+                    citizen_id: PERSON.into(),
+                })
+                .await
+                .map(drop)
+        }
+    };
+    let contribution = contribution_v1::contribution_service_client::ContributionServiceClient::new(
+        sandbox.service_as("contribution", "service/query"),
+    );
+    let contributions_call = move || {
+        let mut client = contribution.clone();
+        async move {
+            client
+                .list_contributions(contribution_v1::ListContributionsRequest {
+                    citizen_id: PERSON.into(),
+                })
+                .await
+                .map(drop)
+        }
+    };
     // warm connections and caches
     measure(direct_call.clone()).await;
     measure(gateway_call.clone()).await;
@@ -168,6 +197,10 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    measure(person_call).await.print("  registration GetPerson");
+    measure(contributions_call)
+        .await
+        .print("  contribution ListContrib.");
     let baseline = measure(direct_call).await;
     baseline.print("direct query (baseline)");
     let through = measure(gateway_call).await;

@@ -226,12 +226,11 @@ impl ContributionApi {
             0 => None,
             raw => Some(domain::parse_past_month("as_of_month", raw, current)?),
         };
-        let contributions = self.store.contributions_of(&citizen_id).await?;
-        // Stored oldest month first: the last is the latest contribution month.
+        let credits = self.store.pension_credits_of(&citizen_id).await?;
+        // Oldest month first: the last is the latest month with a credit.
         let at = asked
-            .or_else(|| contributions.last().map(Contribution::month))
+            .or_else(|| credits.last().map(|(month, _)| *month))
             .unwrap_or(current);
-        let credits = domain::pension_credits(&contributions);
         let balance = self.rules.account_balance(&credits, at)?;
         Ok(IndividualAccount {
             citizen_id,

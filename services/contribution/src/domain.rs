@@ -141,19 +141,6 @@ impl Contribution {
     }
 }
 
-/// The individual-account credits of `contributions`, one per contribution
-/// with a pension line. Credits of several employers in one month stay
-/// separate entries: the account ledger of the rule book adds them up.
-pub fn pension_credits(contributions: &[Contribution]) -> Vec<(Month, Fen)> {
-    contributions
-        .iter()
-        .filter_map(|c| {
-            c.pension_line()
-                .map(|line| (c.month(), line.account_credit))
-        })
-        .collect()
-}
-
 /// A person's pension individual account as recomputed for a month (R2.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndividualAccount {

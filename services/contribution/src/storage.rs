@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use shebao_kernel::db::{SqlMigration, append_only_statements, is_unique_violation};
@@ -32,6 +32,11 @@ pub trait ContributionStore: Send + Sync + std::fmt::Debug {
     /// Lists a person's contributions with their lines, oldest month first
     /// (then by employer code); empty when there are none.
     async fn contributions_of(&self, citizen_id: &CitizenId) -> Result<Vec<Contribution>>;
+    /// Reads a person's pension individual-account credits, one per
+    /// contribution with a pension line, oldest month first; empty when
+    /// none. Credits of several employers in one month stay separate
+    /// entries: the rule book's ledger adds them up (R2.4, R6.4).
+    async fn pension_credits_of(&self, citizen_id: &CitizenId) -> Result<Vec<(Month, Fen)>>;
 }
 
 /// The sea-orm entities of contribution.
@@ -294,6 +299,27 @@ impl ContributionStore for SqlContributionStore {
             })
             .collect()
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn pension_credits_of(&self, citizen_id: &CitizenId) -> Result<Vec<(Month, Fen)>> {
+        // Only the pension lines' credits: a fifth of the rows of the whole
+        // record, and no header rows.
+        let rows: Vec<(i32, i64)> = contribution_line::Entity::find()
+            .select_only()
+            .column(contribution_line::Column::Month)
+            .column(contribution_line::Column::AccountCreditFen)
+            .filter(contribution_line::Column::CitizenId.eq(citizen_id.as_str()))
+            .filter(contribution_line::Column::InsuranceType.eq(InsuranceType::Pension.as_str()))
+            .order_by_asc(contribution_line::Column::Month)
+            .order_by_asc(contribution_line::Column::CreditCode)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(ContributionError::Storage)?;
+        rows.into_iter()
+            .map(|(month, credit)| Ok((stored_month(month)?, Fen::new(credit))))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -365,6 +391,38 @@ mod tests {
             line(InsuranceType::Unemployment, 500_000, 2_500, 2_500, 0),
             line(InsuranceType::WorkInjury, 500_000, 1_000, 0, 0),
         ]
+    }
+
+    async fn pension_credits_are_read_per_contribution_oldest_month_first(t: &TestDb) {
+        // R2.4: the account is recomputed from the credits of every employer
+        let store = store(t);
+        let medical_only = vec![line(InsuranceType::Medical, 500_000, 35_000, 10_000, 0)];
+        for c in [
+            contribution(EMPLOYER_A, 202602, full_lines()),
+            contribution(EMPLOYER_B, 202601, full_lines()),
+            contribution(EMPLOYER_A, 202601, full_lines()),
+            contribution(EMPLOYER_A, 202603, medical_only),
+        ] {
+            store.insert(&c).await.expect("insert");
+        }
+        let id = CitizenId::parse(PERSON).expect("id");
+        let credits = store.pension_credits_of(&id).await.expect("read");
+        assert_eq!(
+            credits,
+            vec![
+                (month(202601), Fen::new(40_000)),
+                (month(202601), Fen::new(40_000)),
+                (month(202602), Fen::new(40_000)),
+            ]
+        );
+        let nobody = CitizenId::parse("11010519491231002X").expect("id");
+        assert!(
+            store
+                .pension_credits_of(&nobody)
+                .await
+                .expect("read")
+                .is_empty()
+        );
     }
 
     async fn a_contribution_round_trips_with_its_lines_oldest_month_first(t: &TestDb) {
@@ -483,6 +541,7 @@ mod tests {
     }
 
     storage_suite!(
+        pension_credits_are_read_per_contribution_oldest_month_first,
         a_contribution_round_trips_with_its_lines_oldest_month_first,
         a_second_declaration_for_the_same_person_employer_and_month_is_refused,
         a_contribution_whose_lines_fail_is_not_half_written,
