@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod group_commit;
 pub mod storage;
 
 use std::future::Future;
@@ -49,7 +50,10 @@ impl AuditServer {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KernelError> {
         let db = shebao_kernel::db::open::<storage::Migrator>(&settings.database).await?;
-        let log = Arc::new(storage::SqlAuditLog::new(db));
+        // one durable commit serves every append that queued meanwhile
+        let log = Arc::new(group_commit::GroupCommitLog::spawn(Arc::new(
+            storage::SqlAuditLog::new(db),
+        )));
         let service = api::AuditApi::new(log, clock);
         let listener = match listener {
             Some(l) => l,

@@ -39,6 +39,11 @@ pub trait AuditLog: Send + Sync + std::fmt::Debug {
     /// is written.
     async fn append(&self, lookup: &Lookup, at: DateTime<Utc>) -> Result<Entry>;
 
+    /// Appends every lookup of `batch`, in order, as consecutive entries in
+    /// one transaction (group commit): all are committed, or none is.
+    /// Conflicts are retried as for [`AuditLog::append`].
+    async fn append_batch(&self, batch: &[(Lookup, DateTime<Utc>)]) -> Result<Vec<Entry>>;
+
     /// Lists the entries whose subject is exactly `subject`, oldest first;
     /// empty when there are none.
     async fn by_subject(&self, subject: &str) -> Result<Vec<Entry>>;
@@ -155,9 +160,12 @@ impl SqlAuditLog {
         Self { db }
     }
 
-    /// One attempt: read the head and insert the next entry in one
+    /// One attempt: read the head and insert the next entries in one
     /// transaction, committed before returning.
-    async fn try_append(&self, lookup: &Lookup, at: DateTime<Utc>) -> Result<Entry, DbErr> {
+    async fn try_append_batch(
+        &self,
+        batch: &[(Lookup, DateTime<Utc>)],
+    ) -> Result<Vec<Entry>, DbErr> {
         let options = TransactionOptions {
             // SQLite: take the write lock at BEGIN, so the head cannot move
             // between reading it and inserting after it.
@@ -165,10 +173,10 @@ impl SqlAuditLog {
             ..TransactionOptions::default()
         };
         let txn = self.db.begin_with_options(options).await?;
-        match append_in(&txn, lookup, at).await {
-            Ok(entry) => {
+        match append_in(&txn, batch).await {
+            Ok(entries) => {
                 txn.commit().await?;
-                Ok(entry)
+                Ok(entries)
             }
             Err(e) => {
                 if let Err(rollback) = txn.rollback().await {
@@ -182,9 +190,8 @@ impl SqlAuditLog {
 
 async fn append_in(
     txn: &DatabaseTransaction,
-    lookup: &Lookup,
-    at: DateTime<Utc>,
-) -> Result<Entry, DbErr> {
+    batch: &[(Lookup, DateTime<Utc>)],
+) -> Result<Vec<Entry>, DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"))
             .await?;
@@ -193,7 +200,7 @@ async fn append_in(
         .order_by_desc(audit_entry::Column::Sequence)
         .one(txn)
         .await?;
-    let (sequence, previous_hash) = match head {
+    let (mut sequence, mut previous_hash) = match head {
         None => (1, GENESIS_HASH.to_string()),
         Some(row) => {
             let next = u64::try_from(row.sequence)
@@ -205,11 +212,25 @@ async fn append_in(
             (next, row.entry_hash)
         }
     };
-    let entry = Entry::seal(sequence, at, lookup.clone(), previous_hash);
-    audit_entry::Entity::insert(row_of(&entry)?)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(entry)
+    let mut entries = Vec::with_capacity(batch.len());
+    for (lookup, at) in batch {
+        let entry = Entry::seal(sequence, *at, lookup.clone(), previous_hash);
+        previous_hash = entry.entry_hash.clone();
+        sequence = sequence
+            .checked_add(1)
+            .ok_or_else(|| DbErr::Custom("the log is full".into()))?;
+        entries.push(entry);
+    }
+    if !entries.is_empty() {
+        let rows = entries
+            .iter()
+            .map(row_of)
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        audit_entry::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(entries)
 }
 
 fn row_of(entry: &Entry) -> Result<audit_entry::ActiveModel, DbErr> {
@@ -260,9 +281,17 @@ fn entry_of(row: audit_entry::Model) -> Result<Entry> {
 impl AuditLog for SqlAuditLog {
     #[tracing::instrument(skip_all)]
     async fn append(&self, lookup: &Lookup, at: DateTime<Utc>) -> Result<Entry> {
+        let mut entries = self.append_batch(&[(lookup.clone(), at)]).await?;
+        entries
+            .pop()
+            .ok_or_else(|| AuditError::Storage(DbErr::Custom("an append wrote no entry".into())))
+    }
+
+    #[tracing::instrument(skip_all, fields(entries = batch.len()))]
+    async fn append_batch(&self, batch: &[(Lookup, DateTime<Utc>)]) -> Result<Vec<Entry>> {
         for attempt in 1..=APPEND_ATTEMPTS {
-            match self.try_append(lookup, at).await {
-                Ok(entry) => return Ok(entry),
+            match self.try_append_batch(batch).await {
+                Ok(entries) => return Ok(entries),
                 Err(e) if is_unique_violation(&e) => {
                     // Another writer took this sequence number; start again from the new head.
                     tracing::debug!(attempt, "sequence taken by another writer, retrying");
