@@ -280,6 +280,13 @@ async fn malformed_input_is_refused_naming_the_field(backend: Backend) {
         assert_eq!(violated_field(&refused).as_deref(), Some(field));
     }
 
+    // a well-formed but unregistered person is not found, not a bad request
+    let unknown = feed
+        .declare_wage(declaration(&|r| r.citizen_id = OTHER_PERSON.into()))
+        .await
+        .expect_err("unregistered person");
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+
     let mut court = GatewayServiceClient::new(sandbox.gateway_as(DEMO_COURT));
     let refused = court
         .lookup_person(lookup("not-an-id"))

@@ -200,6 +200,10 @@ impl registration_v1::registration_service_server::RegistrationService for Regis
         caller(&request, READERS)?;
         let id = domain::parse_citizen_id("citizen_id", &request.get_ref().citizen_id)?;
         let employments = self.store.employments(&id).await?;
+        // an unknown person is not the same as a person without employments
+        if employments.is_empty() && self.store.person(&id).await?.is_none() {
+            return Err(RegistrationError::NotFound(format!("person {}", id.as_str())).into());
+        }
         Ok(Response::new(registration_v1::ListEmploymentsResponse {
             employments: employments.iter().map(employment_to_proto).collect(),
         }))
