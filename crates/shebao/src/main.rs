@@ -1,10 +1,13 @@
-//! `shebao`: run the whole mesh on the embedded default (`shebao dev`), or
-//! one service from its config file (`shebao serve <service>`).
+//! `shebao`: run the whole mesh on the embedded default (`shebao dev`), one
+//! service from its config file (`shebao serve <service>`), or ask a service
+//! over mTLS whether it is serving (`shebao probe`, for Kubernetes exec
+//! probes, since the kubelet's own gRPC probe cannot present a certificate).
 #![forbid(unsafe_code)]
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shebao::demo;
@@ -14,7 +17,15 @@ use shebao::mesh::{
 use shebao_kernel::config::load;
 use shebao_kernel::server::shutdown_signal;
 use shebao_kernel::telemetry::{self, TelemetrySettings};
+use shebao_kernel::tls::TlsSettings;
 use shebao_kernel::{Clock, KernelError, SystemClock};
+use tonic::transport::Endpoint;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+/// How long a probe may take in all: connect, handshake and the call.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +67,29 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Calls grpc.health.v1 Check over mTLS; exits 0 when the answer is
+    /// SERVING, 1 otherwise (including no answer within 3 s).
+    Probe {
+        /// The server to ask, e.g. https://127.0.0.1:50051.
+        #[arg(long)]
+        url: String,
+        /// The service to ask about; empty asks about the server as a whole.
+        #[arg(long, default_value = "")]
+        service: String,
+        /// Name to check the server certificate against, when the URL's
+        /// host is not in it (e.g. `registration` when dialling 127.0.0.1).
+        #[arg(long)]
+        tls_server_name: Option<String>,
+        /// PEM file of the mesh CA.
+        #[arg(long, env = "SHEBAO_SERVER__TLS__CA_CERT")]
+        ca_cert: PathBuf,
+        /// PEM file of the certificate to present.
+        #[arg(long, env = "SHEBAO_SERVER__TLS__CERT")]
+        cert: PathBuf,
+        /// PEM file of its private key.
+        #[arg(long, env = "SHEBAO_SERVER__TLS__KEY")]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,6 +114,17 @@ async fn main() -> ExitCode {
             otlp_endpoint,
         } => dev(data_dir, host, port, demo, otlp_endpoint).await,
         Command::Serve { service, config } => serve(service, config.as_deref()).await,
+        Command::Probe {
+            url,
+            service,
+            tls_server_name,
+            ca_cert,
+            cert,
+            key,
+        } => {
+            let tls = TlsSettings { ca_cert, cert, key };
+            return probe(&url, &service, tls_server_name, &tls).await;
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,4 +227,83 @@ async fn serve(service: Service, config: Option<&Path>) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+/// Asks `url` for the health of `service` and prints one line: the status,
+/// or why there was none. SERVING is success; anything else is failure.
+async fn probe(
+    url: &str,
+    service: &str,
+    tls_server_name: Option<String>,
+    tls: &TlsSettings,
+) -> ExitCode {
+    let check = async {
+        let mut client_tls = tls.client_config()?;
+        if let Some(name) = tls_server_name {
+            client_tls = client_tls.domain_name(name);
+        }
+        let channel = Endpoint::from_shared(url.to_string())?
+            .tls_config(client_tls)?
+            .connect_timeout(PROBE_TIMEOUT)
+            .timeout(PROBE_TIMEOUT)
+            .connect()
+            .await?;
+        let response = HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: service.to_string(),
+            })
+            .await
+            .map_err(|status| {
+                let head = format!("{:?}: {}", status.code(), status.message());
+                let causes =
+                    std::iter::successors(std::error::Error::source(&status), |e| e.source());
+                anyhow::anyhow!(
+                    "{}",
+                    one_line(std::iter::once(head).chain(causes.map(ToString::to_string)))
+                )
+            })?;
+        anyhow::Ok(response.into_inner().status())
+    };
+    let target = if service.is_empty() {
+        url.to_string()
+    } else {
+        format!("{url} {service}")
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, check).await {
+        Ok(Ok(ServingStatus::Serving)) => {
+            println!("{target}: SERVING");
+            ExitCode::SUCCESS
+        }
+        Ok(Ok(status)) => {
+            println!("{target}: {}", status.as_str_name());
+            ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            println!(
+                "{target}: not serving: {}",
+                one_line(e.chain().map(ToString::to_string))
+            );
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            println!("{target}: not serving: no answer within {PROBE_TIMEOUT:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Causes joined on one line, leaving out those that an outer message
+/// already quotes (tonic and rustls repeat their sources).
+fn one_line(causes: impl Iterator<Item = String>) -> String {
+    let mut line = String::new();
+    for cause in causes {
+        if line.contains(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line.replace('\n', " ")
 }
