@@ -63,23 +63,28 @@ pub struct GrpcServer {
 }
 
 impl GrpcServer {
-    /// A server named `name` (for metrics) on `listener`, serving `routes`,
-    /// whose services are `service_names` (fully qualified, for health and
-    /// reflection).
-    pub fn new(
+    /// A server named `name` (for metrics) serving `routes` on `listener`,
+    /// or on a new listener bound to `settings.listen` when `None`, with the
+    /// certificate identity of `settings`; `service_names` are the fully
+    /// qualified names of the services in `routes`, for health and reflection.
+    pub async fn bind(
         name: &'static str,
-        listener: TcpListener,
-        tls: TlsSettings,
+        listener: Option<TcpListener>,
+        settings: &ServerSettings,
         routes: Routes,
         service_names: Vec<&'static str>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, KernelError> {
+        let listener = match listener {
+            Some(listener) => listener,
+            None => bind(settings.listen).await?,
+        };
+        Ok(Self {
             name,
             listener,
-            tls,
+            tls: settings.tls.clone(),
             routes,
             service_names,
-        }
+        })
     }
 
     /// The address the server listens on.

@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -189,42 +190,38 @@ async fn dev(
 
 async fn serve(service: Service, config: Option<&Path>) -> anyhow::Result<()> {
     macro_rules! run {
-        ($settings:ty, $server:ty, $name:expr) => {{
+        ($settings:ty, $name:expr, |$s:ident| $build:expr) => {{
             let settings: $settings = load(config)?;
             let guard = telemetry::init($name, &settings.server.telemetry)?;
-            let server = <$server>::build(&settings, None).await?;
+            let $s = &settings;
+            let server = $build.await?;
             tracing::info!(addr = %server.local_addr()?, "{} listening", $name);
             let result: Result<(), KernelError> = server.run_until(shutdown_signal()).await;
             guard.shutdown().await;
             result?;
         }};
     }
+    let clock = || -> Arc<dyn Clock> { Arc::new(SystemClock) };
     match service {
         Service::Registration => run!(
             shebao_registration::RegistrationSettings,
-            shebao_registration::RegistrationServer,
-            "registration"
+            "registration",
+            |s| { shebao_registration::build(s, None, clock()) }
         ),
         Service::Contribution => run!(
             shebao_contribution::ContributionSettings,
-            shebao_contribution::ContributionServer,
-            "contribution"
+            "contribution",
+            |s| { shebao_contribution::build(s, None, clock()) }
         ),
-        Service::Query => run!(
-            shebao_query::QuerySettings,
-            shebao_query::QueryServer,
-            "query"
-        ),
-        Service::Audit => run!(
-            shebao_audit::AuditSettings,
-            shebao_audit::AuditServer,
-            "audit"
-        ),
-        Service::Gateway => run!(
-            shebao_gateway::GatewaySettings,
-            shebao_gateway::GatewayServer,
-            "gateway"
-        ),
+        Service::Query => run!(shebao_query::QuerySettings, "query", |s| {
+            shebao_query::build(s, None)
+        }),
+        Service::Audit => run!(shebao_audit::AuditSettings, "audit", |s| {
+            shebao_audit::build(s, None, clock())
+        }),
+        Service::Gateway => run!(shebao_gateway::GatewaySettings, "gateway", |s| {
+            shebao_gateway::build(s, None, clock())
+        }),
     }
     Ok(())
 }

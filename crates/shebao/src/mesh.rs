@@ -9,18 +9,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use shebao_audit::{AuditServer, AuditSettings};
-use shebao_contribution::{ContributionServer, ContributionSettings};
+use shebao_audit::AuditSettings;
+use shebao_contribution::ContributionSettings;
+use shebao_gateway::GatewaySettings;
 use shebao_gateway::config::{Grant, PrincipalRoles, RecordItem, Role};
-use shebao_gateway::{GatewayServer, GatewaySettings};
 use shebao_kernel::db::{DatabaseSettings, create_postgres_database, drop_postgres_database};
 use shebao_kernel::dev_pki::DevPki;
 use shebao_kernel::server::{ServerSettings, bind};
 use shebao_kernel::telemetry::TelemetrySettings;
 use shebao_kernel::tls::TlsSettings;
 use shebao_kernel::{Clock, KernelError, Principal, SystemClock};
-use shebao_query::{QueryServer, QuerySettings};
-use shebao_registration::{RegistrationServer, RegistrationSettings};
+use shebao_query::QuerySettings;
+use shebao_registration::RegistrationSettings;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -271,14 +271,12 @@ impl Mesh {
         };
         let clock = options.clock.clone();
         let registration =
-            RegistrationServer::build_with_clock(&registration, Some(next()?), clock.clone())
-                .await?;
+            shebao_registration::build(&registration, Some(next()?), clock.clone()).await?;
         let contribution =
-            ContributionServer::build_with_clock(&contribution, Some(next()?), clock.clone())
-                .await?;
-        let query = QueryServer::build(&query, Some(next()?)).await?;
-        let audit = AuditServer::build_with_clock(&audit, Some(next()?), clock.clone()).await?;
-        let gateway = GatewayServer::build_with_clock(&gateway, Some(next()?), clock).await?;
+            shebao_contribution::build(&contribution, Some(next()?), clock.clone()).await?;
+        let query = shebao_query::build(&query, Some(next()?)).await?;
+        let audit = shebao_audit::build(&audit, Some(next()?), clock.clone()).await?;
+        let gateway = shebao_gateway::build(&gateway, Some(next()?), clock).await?;
 
         let mut running = Vec::new();
         macro_rules! spawn {

@@ -11,13 +11,11 @@ pub mod error;
 pub mod group_commit;
 pub mod storage;
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use shebao_api::audit::v1 as audit_v1;
 use shebao_kernel::server::{GrpcServer, MAX_REQUEST_BYTES};
-use shebao_kernel::{Clock, KernelError, SystemClock};
+use shebao_kernel::{Clock, KernelError};
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
 use tonic::service::Routes;
@@ -27,64 +25,33 @@ pub use config::AuditSettings;
 /// The name of this service in certificates and metrics.
 pub const SERVICE: &str = "audit";
 
-/// A built audit server, bound and ready to run.
-#[derive(Debug)]
-pub struct AuditServer {
-    server: GrpcServer,
-}
-
-impl AuditServer {
-    /// Opens the database, runs migrations and binds `listener` (or the
-    /// configured address when `None`).
-    pub async fn build(
-        settings: &AuditSettings,
-        listener: Option<TcpListener>,
-    ) -> Result<Self, KernelError> {
-        Self::build_with_clock(settings, listener, Arc::new(SystemClock)).await
-    }
-
-    /// Like [`Self::build`] with an injected clock.
-    pub async fn build_with_clock(
-        settings: &AuditSettings,
-        listener: Option<TcpListener>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, KernelError> {
-        let db = shebao_kernel::db::open::<storage::Migrator>(&settings.database).await?;
-        // one durable commit serves every append that queued meanwhile
-        let log = Arc::new(group_commit::GroupCommitLog::spawn(Arc::new(
-            storage::SqlAuditLog::new(db),
-        )));
-        let service = api::AuditApi::new(log, clock);
-        let listener = match listener {
-            Some(l) => l,
-            None => shebao_kernel::server::bind(settings.server.listen).await?,
-        };
-        let server = audit_v1::audit_service_server::AuditServiceServer::new(service)
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
-        let names = vec![<audit_v1::audit_service_server::AuditServiceServer<api::AuditApi> as NamedService>::NAME];
-        Ok(Self {
-            server: GrpcServer::new(
-                SERVICE,
-                listener,
-                settings.server.tls.clone(),
-                Routes::new(server),
-                names,
-            ),
-        })
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> Result<SocketAddr, KernelError> {
-        self.server.local_addr()
-    }
-
-    /// Serves until `shutdown` completes.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send,
-    ) -> Result<(), KernelError> {
-        self.server.run_until(shutdown).await
-    }
+/// Builds the audit server: opens the database, runs migrations, starts
+/// the group-commit writer and binds `listener` (or the configured address
+/// when `None`).
+pub async fn build(
+    settings: &AuditSettings,
+    listener: Option<TcpListener>,
+    clock: Arc<dyn Clock>,
+) -> Result<GrpcServer, KernelError> {
+    let db = shebao_kernel::db::open::<storage::Migrator>(&settings.database).await?;
+    // one durable commit serves every append that queued meanwhile
+    let log = Arc::new(group_commit::GroupCommitLog::spawn(Arc::new(
+        storage::SqlAuditLog::new(db),
+    )));
+    let service = api::AuditApi::new(log, clock);
+    let server = audit_v1::audit_service_server::AuditServiceServer::new(service)
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let names = vec![
+        <audit_v1::audit_service_server::AuditServiceServer<api::AuditApi> as NamedService>::NAME,
+    ];
+    GrpcServer::bind(
+        SERVICE,
+        listener,
+        &settings.server,
+        Routes::new(server),
+        names,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -139,10 +106,9 @@ mod tests {
                 .with_ymd_and_hms(2025, 3, 1, 8, 0, 0)
                 .single()
                 .expect("instant");
-            let server =
-                AuditServer::build_with_clock(&settings, Some(listener), Arc::new(FixedClock(at)))
-                    .await
-                    .expect("build");
+            let server = build(&settings, Some(listener), Arc::new(FixedClock(at)))
+                .await
+                .expect("build");
             let addr = server.local_addr().expect("addr");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             tokio::spawn(server.run_until(async move {
