@@ -180,11 +180,9 @@ pub async fn open<M: sea_orm_migration::MigratorTrait>(
     Ok(db)
 }
 
-/// Creates a new, empty PostgreSQL database `name` through `admin_url`
-/// (a URL of an existing database with CREATE DATABASE rights) and returns
-/// the URL of the new one. Used to give each test and each service of a
-/// test mesh a database of its own.
-pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, KernelError> {
+/// Runs one statement about database `name` (CREATE or DROP) through
+/// `admin_url`, on a connection of its own.
+async fn administer(admin_url: &str, name: &str, statement: String) -> Result<(), KernelError> {
     if !name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -196,11 +194,20 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
     let admin = Database::connect(admin_url)
         .await
         .map_err(|e| KernelError::Database(format!("cannot connect to {admin_url}: {e}")))?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+    let result = admin
+        .execute_unprepared(&statement)
         .await
-        .map_err(|e| KernelError::Database(format!("cannot create database {name}: {e}")))?;
+        .map_err(|e| KernelError::Database(format!("{statement}: {e}")));
     let _ = admin.close().await;
+    result.map(drop)
+}
+
+/// Creates a new, empty PostgreSQL database `name` through `admin_url`
+/// (a URL of an existing database with CREATE DATABASE rights) and returns
+/// the URL of the new one. Used to give each test and each service of a
+/// test mesh a database of its own.
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, KernelError> {
+    administer(admin_url, name, format!("CREATE DATABASE {name}")).await?;
     let query = admin_url
         .find('?')
         .map(|i| &admin_url[i..])
@@ -217,23 +224,12 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
 /// Drops a PostgreSQL database created by [`create_postgres_database`],
 /// closing its remaining connections first; for tests and throw-away meshes.
 pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), KernelError> {
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Err(KernelError::Database(format!(
-            "database name {name:?} must be [a-z0-9_]"
-        )));
-    }
-    let admin = Database::connect(admin_url)
-        .await
-        .map_err(|e| KernelError::Database(format!("cannot connect to {admin_url}: {e}")))?;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .map_err(|e| KernelError::Database(format!("cannot drop database {name}: {e}")))?;
-    let _ = admin.close().await;
-    Ok(())
+    administer(
+        admin_url,
+        name,
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await
 }
 
 /// Reads an RFC 3339 instant this system stored; one that does not parse
