@@ -570,6 +570,31 @@ impl Ctx<'_> {
         })
     }
 
+    /// Reads a validity period: `from` and an optional `to` that must not
+    /// end before it starts; `key` maps a field name to its full key.
+    fn period(
+        &self,
+        key: impl Fn(&str) -> String,
+        from: &Scalar,
+        to: Option<&Scalar>,
+    ) -> Result<(Month, Option<Month>), RuleBookError> {
+        let from = self.month(&key("from"), from)?;
+        let to = match to {
+            Some(v) => {
+                let to = self.month(&key("to"), v)?;
+                if to < from {
+                    return Err(self.err(
+                        &key("to"),
+                        format!("ends in {to}, before it starts in {from}"),
+                    ));
+                }
+                Some(to)
+            }
+            None => None,
+        };
+        Ok((from, to))
+    }
+
     fn amount(&self, key: &str, v: &Scalar) -> Result<Fen, RuleBookError> {
         let fen = match v {
             Scalar::Int(n) => {
@@ -749,20 +774,7 @@ fn build_region(
                 .map_err(|e: crate::insurance::UnknownInsuranceType| {
                     ctx.err(&key("insurance"), e.to_string())
                 })?;
-        let from = ctx.month(&key("from"), &r.from)?;
-        let to = match &r.to {
-            Some(v) => {
-                let to = ctx.month(&key("to"), v)?;
-                if to < from {
-                    return Err(ctx.err(
-                        &key("to"),
-                        format!("ends in {to}, before it starts in {from}"),
-                    ));
-                }
-                Some(to)
-            }
-            None => None,
-        };
+        let (from, to) = ctx.period(key, &r.from, r.to.as_ref())?;
         let rounding = ctx.rounding(&key("rounding"), r.rounding.as_deref(), rounding)?;
         let average_wage = ctx.amount(&key("average_wage"), &r.average_wage)?;
         let base_floor =
@@ -918,20 +930,7 @@ fn build_benefit(
     raw: &RawBenefit,
 ) -> Result<BenefitRules, RuleBookError> {
     let key = |field: &str| format!("{prefix}.{field}");
-    let from = ctx.month(&key("from"), &raw.from)?;
-    let to = match &raw.to {
-        Some(v) => {
-            let to = ctx.month(&key("to"), v)?;
-            if to < from {
-                return Err(ctx.err(
-                    &key("to"),
-                    format!("ends in {to}, before it starts in {from}"),
-                ));
-            }
-            Some(to)
-        }
-        None => None,
-    };
+    let (from, to) = ctx.period(key, &raw.from, raw.to.as_ref())?;
 
     let mut retirement: [Option<RetirementRule>; 3] = [None, None, None];
     for (i, r) in raw.retirement.iter().enumerate() {
